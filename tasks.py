@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""One-command set-up and tasks for tinynet. Needs only Python >= 3.10.
+
+    python3 tasks.py train [ARGS...]   # create .venv, install tinynet, run the training demo
+    python3 tasks.py test  [PYTEST ARGS...]  # create .venv, install tinynet[dev], lint, run all tests
+    python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
+
+The virtual environment lives in ``.venv`` next to this file (override with
+``TINYNET_VENV``). Installation is repeated only when ``pyproject.toml`` changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = Path(os.environ.get("TINYNET_VENV", ROOT / ".venv"))
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*cmd: str | Path) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+    if result.returncode:
+        sys.exit(result.returncode)
+
+
+def ensure_env(extra: str) -> None:
+    """Create the venv and ``pip install -e .[extra]`` unless already done for this pyproject."""
+    if not PY.exists():
+        print(f"creating virtual environment {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    stamp = VENV / f".tinynet-installed-{extra or 'base'}-{digest}"
+    if stamp.exists():
+        return
+    run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extra}]" if extra else "."
+    run(PY, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.touch()
+
+
+def main(argv: list[str]) -> None:
+    if not argv or argv[0] not in {"train", "test", "bench", "audit"}:
+        print(__doc__)
+        sys.exit(2)
+    task, rest = argv[0], argv[1:]
+    if task == "train":
+        ensure_env("plot")
+        run(PY, "-m", "tinynet", "train", *(rest or ["--out", "runs/digits"]))
+    elif task == "audit":
+        ensure_env("")
+        run(PY, "-m", "tinynet", "audit", *rest)
+    elif task == "test":
+        ensure_env("dev")
+        run(PY, "-m", "ruff", "check", ".")
+        workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
+        run(PY, "-m", "pytest", "-n", workers, *rest)
+    elif task == "bench":
+        ensure_env("bench")
+        run(PY, "-m", "benchmarks", *rest)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

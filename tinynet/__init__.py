@@ -1,0 +1,82 @@
+"""tinynet: a small, readable deep-learning framework with reverse-mode autograd.
+
+Quick start::
+
+    import tinynet as tn
+    x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = (x * x).sum()
+    y.backward()
+    x.grad            # array([2., 4., 6.], dtype=float32)
+
+Submodules: :mod:`tinynet.tensor` (Tensor, autograd engine), :mod:`tinynet.ops`
+(primitive operations), :mod:`tinynet.backend` (numpy/cupy), :mod:`tinynet.gradcheck`,
+:mod:`tinynet.testing` (hypothesis strategies), :mod:`tinynet.nn`, :mod:`tinynet.optim`,
+:mod:`tinynet.datasets`. The heavier submodules are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from tinynet.backend import BackendUnavailableError, backend_name, to_numpy, xp
+from tinynet.gradcheck import GradcheckError, central_difference, gradcheck, numerical_grad
+from tinynet.ops import (
+    abs,
+    clip,
+    exp,
+    leaky_relu,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    sum,
+    tanh,
+    transpose,
+)
+from tinynet.tensor import (
+    Function,
+    Parameter,
+    Tensor,
+    enable_grad,
+    get_default_dtype,
+    is_grad_enabled,
+    no_grad,
+    set_default_dtype,
+    tensor,
+)
+
+__version__ = "0.1.0"
+
+float32 = xp.dtype("float32")
+float64 = xp.dtype("float64")
+
+__all__ = [
+    "Tensor", "Parameter", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
+    "get_default_dtype", "set_default_dtype", "float32", "float64",
+    "backend_name", "to_numpy", "BackendUnavailableError",
+    "gradcheck", "numerical_grad", "central_difference", "GradcheckError",
+    "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",
+    "reshape", "transpose", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",
+    "nn", "optim", "datasets", "data", "save", "load", "__version__",
+]  # fmt: skip
+
+_LAZY_MODULES = {"nn", "optim", "datasets", "data", "testing", "audit", "functional"}
+_LAZY_ATTRS = {"save": "tinynet.serialization", "load": "tinynet.serialization"}
+
+
+def __getattr__(name: str) -> Any:
+    # Submodules that need more than numpy (or are rarely used) load on first access,
+    # so that ``import tinynet`` stays fast and light.
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"tinynet.{name}")
+    if name in _LAZY_ATTRS:
+        return getattr(importlib.import_module(_LAZY_ATTRS[name]), name)
+    raise AttributeError(f"module 'tinynet' has no attribute {name!r}")

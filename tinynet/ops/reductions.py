@@ -1,0 +1,67 @@
+r"""Reductions: sum and mean over some or all axes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tinynet.backend import xp
+from tinynet.tensor import Function
+
+
+def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"sum: axis {a} is out of range for a {ndim}-d tensor")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def _expand_back(grad: Any, shape: tuple[int, ...], axes: tuple[int, ...], keepdims: bool) -> Any:
+    """Re-insert reduced axes into *grad*, then broadcast it to *shape* (a real copy)."""
+    if not keepdims and shape:
+        grad = grad.reshape([1 if i in axes else n for i, n in enumerate(shape)])
+    out = xp.empty(shape, dtype=grad.dtype)
+    out[...] = grad
+    return out
+
+
+class Sum(Function):
+    r"""$y = \sum_{i \in \text{axes}} x_i$.
+
+    Every summed element contributes with weight 1, so $\bar x_i = \bar y$: the
+    output gradient is copied back along the reduced axes.
+    """
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x: Any) -> Any:
+        self.shape = x.shape
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        return (_expand_back(grad, self.shape, self.axes, self.keepdims),)
+
+
+class Mean(Function):
+    r"""$y = \frac1n \sum_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y / n$."""
+
+    def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x: Any) -> Any:
+        self.shape = x.shape
+        self.axes = _normalize_axes(self.axis, x.ndim)
+        n = 1
+        for a in self.axes:
+            n *= x.shape[a]
+        self.n = n
+        return x.mean(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        return (_expand_back(grad / self.n, self.shape, self.axes, self.keepdims),)
