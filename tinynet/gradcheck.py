@@ -20,7 +20,6 @@ random vector :math:`w` and compares the gradients of the scalar
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
@@ -34,7 +33,9 @@ class GradcheckError(AssertionError):
     """Raised by :func:`gradcheck` when analytic and numerical gradients disagree."""
 
 
-def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+def central_difference(
+    f: Callable[[np.ndarray], float], x: np.ndarray, eps: float = 1e-6
+) -> np.ndarray:
     r"""Estimate :math:`\nabla f(x)` for a scalar function of one numpy array.
 
     Each coordinate costs two evaluations of *f*. *x* is not modified.
@@ -53,7 +54,9 @@ def central_difference(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
     return grad
 
 
-def _projection(fn: Callable[..., Tensor], inputs: Sequence[Tensor], seed: int) -> tuple[Tensor, np.ndarray]:
+def _projection(
+    fn: Callable[..., Tensor], inputs: Sequence[Tensor], seed: int
+) -> tuple[Tensor, np.ndarray]:
     out = fn(*inputs)
     if not isinstance(out, Tensor):
         raise TypeError(f"gradcheck: the function must return a Tensor, got {type(out).__name__}")
@@ -79,13 +82,13 @@ def numerical_grad(
     with no_grad():
         _, w = _projection(fn, inputs, seed)
     result: list[np.ndarray | None] = []
-    for k, t in enumerate(inputs):
+    for t in inputs:
         if not (isinstance(t, Tensor) and t.requires_grad):
             result.append(None)
             continue
         original = t.data
 
-        def phi(x: np.ndarray, t: Tensor = t) -> float:
+        def phi(x: np.ndarray, t: Tensor = t, original: object = original) -> float:
             t.data = asarray(x, dtype=original.dtype)
             with no_grad():
                 y = fn(*inputs)

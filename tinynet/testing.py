@@ -45,12 +45,18 @@ __all__ = [
 ]
 
 
-def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy:
+def shapes(
+    min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy:
     """Array shapes such as ``()``, ``(3,)`` or ``(2, 1, 4)``."""
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+    return hnp.array_shapes(
+        min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
 
 
-def broadcastable_shapes(num_shapes: int = 2, max_dims: int = 3, max_side: int = 4) -> st.SearchStrategy:
+def broadcastable_shapes(
+    num_shapes: int = 2, max_dims: int = 3, max_side: int = 4
+) -> st.SearchStrategy:
     """Tuples of *num_shapes* shapes that broadcast together (some with size-1 or missing axes)."""
     return hnp.mutually_broadcastable_shapes(
         num_shapes=num_shapes, min_dims=0, max_dims=max_dims, min_side=1, max_side=max_side
@@ -58,7 +64,9 @@ def broadcastable_shapes(num_shapes: int = 2, max_dims: int = 3, max_side: int =
 
 
 @st.composite
-def matmul_shapes(draw: Any, batch: bool = True, max_side: int = 4) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def matmul_shapes(
+    draw: Any, batch: bool = True, max_side: int = 4
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """Shape pairs valid for ``a @ b``: ``(n,k),(k,m)``, 1-D operands, and broadcast batches."""
     n, k, m = (draw(st.integers(1, max_side)) for _ in range(3))
     kind = draw(st.sampled_from(["2d", "vec-left", "vec-right", "batched"] if batch else ["2d"]))
@@ -100,7 +108,9 @@ def float64_arrays(
     return hnp.arrays(np.float64, shape, elements=elements)
 
 
-def positive_arrays(shape: Any, min_value: float = 0.2, max_value: float = 4.0) -> st.SearchStrategy:
+def positive_arrays(
+    shape: Any, min_value: float = 0.2, max_value: float = 4.0
+) -> st.SearchStrategy:
     """float64 arrays bounded away from 0, for ``log``, ``sqrt`` and denominators."""
     return float64_arrays(shape, min_value=min_value, max_value=max_value)
 

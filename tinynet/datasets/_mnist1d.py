@@ -39,9 +39,9 @@ def load_mnist1d(
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Generate the MNIST-1D data set offline with the ``mnist1d`` package.
 
-    The defaults (``num_samples=5000``, ``seed=42``) match the published
-    MNIST-1D set: 4,000 training and 1,000 test sequences of length 40, ten
-    classes.  Generation takes a few seconds.  ``mnist1d`` reseeds numpy's and
+    The defaults (``num_samples=5000``, ``seed=42``) are the settings of the
+    published MNIST-1D set: 4,000 training and 1,000 test sequences of length
+    40, ten classes.  Generation takes a few seconds.  ``mnist1d`` reseeds numpy's and
     Python's global random generators; this function restores both afterwards.
 
     Args:

@@ -189,9 +189,7 @@ def load_digits(
             )
         idx = np.arange(_N_SAMPLES)
     else:
-        train_idx, test_idx = digits_split_indices(
-            labels, seed=seed, test_fraction=test_fraction
-        )
+        train_idx, test_idx = digits_split_indices(labels, seed=seed, test_fraction=test_fraction)
         idx = train_idx if split == "train" else test_idx
     X = images[idx].astype(np_dtype)
     if scale:

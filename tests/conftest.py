@@ -1,0 +1,44 @@
+"""Shared test configuration.
+
+tinynet picks its array backend once, at import (``TINYNET_BACKEND``). The
+``backend`` fixture is parametrized over every backend, so each backend-dependent
+test appears once per backend: the active one runs, the other is skipped with the
+reason (for cupy: why it is unavailable, or how to select it). Run the whole suite on
+a GPU with ``TINYNET_BACKEND=cupy python -m pytest``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from tinynet.backend import backend_name, cupy_status
+
+settings.register_profile(
+    "tinynet",
+    deadline=None,  # the first call of an op can be slow (imports, GPU kernels)
+    max_examples=int(os.environ.get("TINYNET_HYPOTHESIS_EXAMPLES", "60")),
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("tinynet")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    _, reason = cupy_status()
+    return f"tinynet backend: {backend_name()} (cupy: {reason})"
+
+
+@pytest.fixture(scope="session", params=["numpy", "cupy"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Name of the backend under test; skips the backends not active in this run."""
+    wanted = request.param
+    if wanted != backend_name():
+        if wanted == "cupy":
+            _, reason = cupy_status()
+            if reason == "ok":
+                reason = "cupy works here: rerun with TINYNET_BACKEND=cupy to test it"
+            pytest.skip(f"cupy backend not tested in this run: {reason}")
+        pytest.skip(f"this run uses the {backend_name()} backend (TINYNET_BACKEND)")
+    return wanted
