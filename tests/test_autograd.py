@@ -243,3 +243,12 @@ def test_stable_activations_at_extremes(backend):
         rtol=1e-12,
     )
     np.testing.assert_allclose(tn.log_softmax(x).numpy()[-1], 0.0)
+
+
+def test_constructor_copies_the_callers_array(backend):
+    w0 = np.ones(3)
+    p = tn.Parameter(w0)
+    p.data -= 1.0  # an in-place optimizer update
+    np.testing.assert_array_equal(w0, np.ones(3))
+    t = tn.tensor(w0)
+    assert not np.shares_memory(tn.to_numpy(t.data), w0)

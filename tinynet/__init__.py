@@ -61,7 +61,7 @@ float64 = xp.dtype("float64")
 __all__ = [
     "Tensor", "Parameter", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
     "get_default_dtype", "set_default_dtype", "float32", "float64",
-    "backend_name", "to_numpy", "BackendUnavailableError",
+    "backend_name", "to_numpy", "BackendUnavailableError", "xp",
     "gradcheck", "numerical_grad", "central_difference", "GradcheckError",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",
     "reshape", "transpose", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",

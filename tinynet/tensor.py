@@ -143,7 +143,12 @@ class Function:
             # numpy's broadcasting errors do not say which operation failed.
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()}: {exc} (input shapes {shapes})") from exc
-        requires = _GradMode.enabled and any(t.requires_grad for t in tensors)
+        requires = False
+        if _GradMode.enabled:
+            for t in tensors:  # a plain loop: any() with a generator costs more here
+                if t.requires_grad:
+                    requires = True
+                    break
         result = Tensor._wrap(out, requires)
         if requires:
             fn.inputs = tensors
@@ -158,20 +163,28 @@ def _as_tensors(fn_cls: type, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
     integer/bool tensors are promoted to it; two different float dtypes are refused.
     """
     float_dtype = None
+    ready = True  # all inputs are already float Tensors: the common case, returned as is
     for x in inputs:
-        if isinstance(x, Tensor) and x.data.dtype.kind == "f":
-            if float_dtype is None:
-                float_dtype = x.data.dtype
-            elif x.data.dtype != float_dtype:
-                dtypes = ", ".join(
-                    str(t.dtype) if isinstance(t, Tensor) else type(t).__name__ for t in inputs
-                )
-                raise TypeError(
-                    f"{fn_cls.__name__.lower()}: cannot mix {float_dtype} and {x.data.dtype} "
-                    f"tensors (input dtypes: {dtypes}); tinynet never casts silently: "
-                    f"convert one side explicitly with .astype('{float_dtype}') or "
-                    f".astype('{x.data.dtype}')"
-                )
+        if not isinstance(x, Tensor):
+            ready = False
+            continue
+        dtype = x.data.dtype
+        if dtype.kind != "f":
+            ready = False
+        elif float_dtype is None:
+            float_dtype = dtype
+        elif dtype != float_dtype:
+            dtypes = ", ".join(
+                str(t.dtype) if isinstance(t, Tensor) else type(t).__name__ for t in inputs
+            )
+            raise TypeError(
+                f"{fn_cls.__name__.lower()}: cannot mix {float_dtype} and {x.data.dtype} "
+                f"tensors (input dtypes: {dtypes}); tinynet never casts silently: "
+                f"convert one side explicitly with .astype('{float_dtype}') or "
+                f".astype('{x.data.dtype}')"
+            )
+    if ready:
+        return tuple(inputs)
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
@@ -212,8 +225,9 @@ class Tensor:
     Parameters
     ----------
     data:
-        A number, nested list, numpy/cupy array or Tensor. Python floats and lists of
-        floats become the default dtype (float32); numpy arrays keep their dtype.
+        A number, nested list, numpy/cupy array or Tensor, always **copied** (as
+        ``torch.tensor``). Python floats and lists of floats become the default dtype
+        (float32); numpy arrays keep their dtype.
     requires_grad:
         Whether :meth:`backward` should compute a gradient for this tensor.
     dtype:
@@ -233,10 +247,12 @@ class Tensor:
     ) -> None:
         if isinstance(data, Tensor):
             data = data.data
+        # Like ``torch.tensor``, the constructor copies: an optimizer updating a
+        # parameter in place must never change the caller's own array.
         if dtype is not None:
-            array = asarray(data, dtype=xp.dtype(dtype))
+            array = xp.array(asarray(data), dtype=xp.dtype(dtype), copy=True)
         elif isinstance(data, (xp.ndarray, *HOST_ARRAY_TYPES)):
-            array = asarray(data)
+            array = xp.array(asarray(data), copy=True)
         else:
             array = asarray(data)
             if array.dtype.kind == "f" or (array.dtype.kind in "iu" and requires_grad):
