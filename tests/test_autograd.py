@@ -252,3 +252,11 @@ def test_constructor_copies_the_callers_array(backend):
     np.testing.assert_array_equal(w0, np.ones(3))
     t = tn.tensor(w0)
     assert not np.shares_memory(tn.to_numpy(t.data), w0)
+
+
+def test_sigmoid_derivative_keeps_relative_precision_for_large_inputs(backend):
+    x = tn.tensor(np.array([40.0, -40.0, 600.0]), requires_grad=True)
+    tn.sigmoid(x).sum().backward()
+    e = np.exp(-np.abs(x.numpy()))
+    np.testing.assert_allclose(tn.to_numpy(x.grad), e / (1 + e) ** 2, rtol=1e-12)
+    assert tn.to_numpy(x.grad)[0] > 0  # sigma(1 - sigma) would round to exactly 0

@@ -1,0 +1,77 @@
+r"""Activation functions as modules, for use inside :class:`~tinynet.nn.Sequential`.
+
+Each wraps the fused, numerically stable operation of :mod:`tinynet.ops.activations`
+(FORMULAS F8: seed 001 §4.1.1, seed 003 §4.3), so they are finite and have correct
+gradients even for inputs of :math:`\pm1000`.
+"""
+
+from __future__ import annotations
+
+from tinynet import ops
+from tinynet.nn.module import Module
+from tinynet.tensor import Tensor
+
+__all__ = ["Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax"]
+
+
+class Sigmoid(Module):
+    r""":math:`\sigma(x) = 1/(1+e^{-x})`, elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.sigmoid(x)
+
+
+class Tanh(Module):
+    r""":math:`\tanh(x) = (e^x-e^{-x})/(e^x+e^{-x})`, elementwise."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.tanh(x)
+
+
+class ReLU(Module):
+    r""":math:`\max(0, x)`, elementwise (derivative taken as 0 at 0)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.relu(x)
+
+
+class LeakyReLU(Module):
+    r""":math:`x` for :math:`x>0`, else :math:`\alpha x` with :math:`\alpha` = ``negative_slope``."""
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.leaky_relu(x, negative_slope=self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Softmax(Module):
+    r""":math:`e^{x_i}/\sum_j e^{x_j}` along ``axis`` (PyTorch calls it ``dim``; default -1 here)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.softmax(x, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Module):
+    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis`` (computed via log-sum-exp)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, x: Tensor) -> Tensor:
+        return ops.log_softmax(x, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
