@@ -1,30 +1,21 @@
 """The training example of the nn documentation must run as written and actually train.
 
-The block fenced as ```python readme-example is taken from README.md when the README has
-one (after the lead merged docs/api_nn.md into it), else from docs/api_nn.md.
+The block fenced as ```python readme-example is taken from README.md.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FENCE = re.compile(r"```python readme-example\n(.*?)```", re.S)
 
 
 def example_source() -> tuple[str, str]:
-    for path in (ROOT / "README.md", ROOT / "docs" / "api_nn.md"):
-        if path.exists():
-            match = FENCE.search(path.read_text(encoding="utf-8"))
-            if match:
-                return match.group(1), path.name
-    raise AssertionError(
-        "neither README.md nor docs/api_nn.md has a ```python readme-example block"
-    )
+    match = FENCE.search((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert match, "README.md has no ```python readme-example block"
+    return match.group(1), "README.md"
 
 
 def test_example_is_about_ten_lines():
@@ -34,8 +25,6 @@ def test_example_is_about_ten_lines():
 
 
 def test_readme_training_example_trains():
-    if importlib.util.find_spec("tinynet.optim") is None:
-        pytest.skip("tinynet.optim is not available yet; the example uses tinynet.optim.Adam")
     code, name = example_source()
     namespace: dict = {"__name__": "readme_example"}
     exec(compile(code, name, "exec"), namespace)
