@@ -16,18 +16,25 @@ SUBCOMMANDS = {
 }
 
 
+class _OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tinynet", description="tinynet command line")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser = _OneLineErrorParser(prog="tinynet", description="tinynet command line")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_OneLineErrorParser)
     modules = {}
     for name, (module_name, help_text) in SUBCOMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:  # a missing optional piece must not break the others
-            p.set_defaults(_missing=f"{module_name} could not be imported: {exc}")
+            module.add_arguments(p)
+        except Exception as exc:  # one broken subcommand must not break the others
+            p.set_defaults(_missing=f"{module_name} is unavailable ({type(exc).__name__}: {exc})")
             continue
-        module.add_arguments(p)
         modules[name] = module
     args = parser.parse_args(argv)
     if args.command is None:

@@ -19,6 +19,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
     "sigmoid": ops.sigmoid,
     "tanh": ops.tanh,
     "softmax": ops.softmax,
+    "leaky_relu": ops.leaky_relu,  # Keras' default slope differs (0.3); tinynet uses 0.01
 }
 
 
@@ -47,7 +48,8 @@ class Dense(Module):
     activation:
         ``None`` (default: linear output, e.g. logits for
         :func:`~tinynet.nn.functional.cross_entropy`), ``"relu"``, ``"sigmoid"``,
-        ``"tanh"`` or ``"softmax"`` (Keras style; PyTorch has no such argument).
+        ``"tanh"``, ``"softmax"`` or ``"leaky_relu"`` (slope 0.01) (Keras style; PyTorch has
+        no such argument).
     init:
         ``"glorot_uniform"`` (default) or ``"kaiming_uniform"``, see
         :mod:`tinynet.nn.init`. Glorot/Xavier uniform,
