@@ -129,18 +129,9 @@ class Adadelta(Optimizer):
         return out
 
     def _update(self, group: ParamGroup, trace: list[dict[str, Any]] | None) -> None:
-        lr, rho, eps, wd = group["lr"], group["rho"], group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad
-            if wd != 0:
-                g = g + wd * p.data  # new array; p.grad itself is left alone
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = 0
-                state["square_avg"] = xp.zeros_like(p.data)
-                state["acc_delta"] = xp.zeros_like(p.data)
+        lr, rho, eps = group["lr"], group["rho"], group["eps"]
+        for p, g in self._gradients(group):
+            state = self._zero_state(p, "square_avg", "acc_delta")
             state["step"] += 1
             eg2, edx2 = state["square_avg"], state["acc_delta"]
             eg2 *= rho  # in place: the buffers in self.state are updated

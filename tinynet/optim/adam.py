@@ -121,18 +121,9 @@ class Adam(Optimizer):
 
     def _update(self, group: ParamGroup, trace: list[dict[str, Any]] | None) -> None:
         lr, (beta1, beta2) = group["lr"], group["betas"]
-        eps, wd = group["eps"], group["weight_decay"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad
-            if wd != 0:
-                g = g + wd * p.data  # new array; p.grad itself is left alone
-            state = self.state.setdefault(p, {})
-            if not state:
-                state["step"] = 0
-                state["exp_avg"] = xp.zeros_like(p.data)
-                state["exp_avg_sq"] = xp.zeros_like(p.data)
+        eps = group["eps"]
+        for p, g in self._gradients(group):
+            state = self._zero_state(p, "exp_avg", "exp_avg_sq")
             state["step"] += 1
             t = state["step"]
             m, v = state["exp_avg"], state["exp_avg_sq"]

@@ -28,7 +28,7 @@ flag; state-dict arrays are host numpy arrays even on the GPU backend.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from tinynet.backend import to_numpy, xp
@@ -163,6 +163,28 @@ class Optimizer:
     ) -> None:  # pragma: no cover
         """Update the parameters of one group in place; append to *trace* if it is a list."""
         raise NotImplementedError
+
+    @staticmethod
+    def _gradients(group: ParamGroup) -> Iterator[tuple[Tensor, Any]]:
+        r"""The ``(parameter, gradient)`` pairs of *group* that have a gradient.
+
+        L2 weight decay is added here, once for every optimizer:
+        $g \leftarrow \nabla_\theta J + \lambda\theta$. It goes into a new array:
+        ``p.grad`` belongs to the autograd engine and is never changed.
+        """
+        wd = group["weight_decay"]
+        for p in group["params"]:
+            if p.grad is not None:
+                yield p, (p.grad if wd == 0 else p.grad + wd * p.data)
+
+    def _zero_state(self, p: Tensor, *buffers: str) -> dict[str, Any]:
+        """The state of *p*, created on first use with ``step = 0`` and zero *buffers*."""
+        state = self.state.setdefault(p, {})
+        if not state:
+            state["step"] = 0
+            for name in buffers:
+                state[name] = xp.zeros_like(p.data)
+        return state
 
     # ------------------------------------------------------------------ saving
     def _all_params(self) -> list[Tensor]:

@@ -113,14 +113,8 @@ class SGD(Optimizer):
 
     def _update(self, group: ParamGroup, trace: list[dict[str, Any]] | None) -> None:
         lr, mu = group["lr"], group["momentum"]
-        tau, wd, nesterov = group["dampening"], group["weight_decay"], group["nesterov"]
-        for p in group["params"]:
-            if p.grad is None:
-                continue
-            g = p.grad
-            if wd != 0:
-                # A new array: ``p.grad`` belongs to the autograd engine and stays untouched.
-                g = g + wd * p.data
+        tau, nesterov = group["dampening"], group["nesterov"]
+        for p, g in self._gradients(group):
             buf = None
             if mu != 0:
                 state = self.state.setdefault(p, {})
