@@ -185,3 +185,19 @@ def test_getitem_repeated_index_accumulates(backend):
     x = tn.tensor(np.arange(3.0), requires_grad=True)
     x[np.array([0, 0, 2, 0])].sum().backward()
     np.testing.assert_array_equal(tn.to_numpy(x.grad), [3.0, 0.0, 1.0])
+
+
+@given(data=st.data())
+def test_affine_matches_matmul_plus_bias(backend, data):
+    n, k, m = (data.draw(st.integers(1, 4)) for _ in range(3))
+    x = as_tensor(data.draw(float64_arrays((n, k))))
+    w = as_tensor(data.draw(float64_arrays((k, m))))
+    b = as_tensor(data.draw(float64_arrays((m,))))
+    assert tn.gradcheck(lambda x, w, b: tn.ops.affine(x, w, b), x, w, b)
+    np.testing.assert_allclose(
+        tn.ops.affine(x, w, b).numpy(), (x @ w + b).numpy(), rtol=1e-12, atol=1e-12
+    )
+    # shapes the fused op does not handle fall back to matmul + add, same errors
+    assert tn.gradcheck(lambda x, w: tn.ops.affine(x, w), x, w)
+    with pytest.raises(ValueError, match="matmul: shapes"):
+        tn.ops.affine(x, as_tensor(np.ones((k + 1, m))), b)

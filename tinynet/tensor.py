@@ -124,8 +124,11 @@ class Function:
     ``__init__``.
     """
 
-    #: the inputs as Tensors, kept only when the output needs a gradient
-    inputs: tuple[Tensor, ...] = ()
+    # ``inputs``: the input Tensors, set by ``apply`` only when the output needs a
+    # gradient. Subclasses list what they save for backward in their own
+    # ``__slots__``, which keeps each node of the graph small (no per-op ``__dict__``).
+    __slots__ = ("inputs",)
+    inputs: tuple[Tensor, ...]
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -212,6 +215,8 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     extra = grad.ndim - len(shape)
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
+        if grad.shape == shape:  # e.g. the bias of a dense layer: (N, k) -> (k,)
+            return grad
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
@@ -557,20 +562,23 @@ def _topological_order(root: Tensor) -> list[Tensor]:
         if inputs_done:
             order.append(node)
             continue
-        if id(node) in visited:
+        key = id(node)
+        if key in visited:
             continue
-        visited.add(id(node))
-        stack.append((node, True))
+        visited.add(key)
         ctx = node._ctx
+        if ctx is None:  # a leaf has no inputs to wait for: it is done at once
+            order.append(node)
+            continue
         if ctx is _FREED:
             raise RuntimeError(
                 "backward: part of this graph was already freed by an earlier backward(); "
                 "pass retain_graph=True to the first call to backpropagate through it twice"
             )
-        if ctx is not None:
-            for parent in ctx.inputs:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
+        stack.append((node, True))
+        for parent in ctx.inputs:
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
     return order
 
 

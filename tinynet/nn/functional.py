@@ -30,9 +30,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinynet.backend import xp
+from tinynet import ops as _ops
+from tinynet.backend import asarray, xp
 from tinynet.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from tinynet.ops import matmul as _matmul
 from tinynet.tensor import Function, Tensor
 
 __all__ = [
@@ -63,8 +63,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     The row-vector convention of FORMULAS F7 (seed 004 §4.1). PyTorch's
     ``F.linear`` computes :math:`xW^\top + b` with ``weight`` of shape ``(out, in)``.
     """
-    y = _matmul(x if isinstance(x, Tensor) else Tensor(x), weight)
-    return y if bias is None else y + bias
+    return _ops.affine(x if isinstance(x, Tensor) else Tensor(x), weight, bias)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -151,7 +150,9 @@ def _check_labels(fn: str, labels: Any, n: int, c: int, pred_name: str) -> None:
             f"{fn}: class-index target must have shape ({n},) for {pred_name} of shape "
             f"({n}, {c}), got {labels.shape}"
         )
-    if labels.size and bool(((labels < 0) | (labels >= c)).any()):
+    # Two reductions instead of a full boolean mask (on cupy this is the one
+    # device-to-host read of a training step: a wrong label must not pass silently).
+    if labels.size and (int(labels.min()) < 0 or int(labels.max()) >= c):
         raise ValueError(
             f"{fn}: class labels must be in [0, {c - 1}] for {c} classes, got values from "
             f"{int(labels.min())} to {int(labels.max())}"
@@ -169,13 +170,15 @@ def _split_target(fn: str, pred: Tensor, target: Any, pred_name: str) -> tuple[A
             f"{fn}: {pred_name} must have shape (N, C) (batch, classes), got {pred.shape}"
         )
     n, c = pred.shape
-    t = _to_tensor(pred, target)
-    kind = t.data.dtype.kind
+    # Integer labels are only read, never stored in a graph: no copy is needed.
+    raw = target.data if isinstance(target, Tensor) else asarray(target)
+    kind = raw.dtype.kind
     if kind == "b":
         raise TypeError(f"{fn}: target has dtype bool; expected integer class labels or floats")
     if kind in "iu":
-        _check_labels(fn, t.data, n, c, pred_name)
-        return t.data, None
+        _check_labels(fn, raw, n, c, pred_name)
+        return raw, None
+    t = _to_tensor(pred, target)
     if t.shape == (n,):
         raise TypeError(
             f"{fn}: target of shape {t.shape} looks like class indices but has float dtype "
@@ -264,26 +267,24 @@ class CrossEntropy(Function):
     def forward(self, z: Any, y: Any = None) -> Any:
         n = z.shape[0]
         shifted = z - z.max(axis=1, keepdims=True)
-        self.logp = shifted - xp.log(xp.exp(shifted).sum(axis=1, keepdims=True))
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        self.softmax = e / total  # saved for the backward pass
         if self.labels is not None:
-            per_sample = -self.logp[xp.arange(n), self.labels]
+            # lse(z) - z_c, with both terms shifted by the same max
+            per_sample = xp.log(total[:, 0]) - shifted[xp.arange(n), self.labels]
         else:
             self.y = y
+            self.logp = shifted - xp.log(total)
             per_sample = -(y * self.logp).sum(axis=1)
         if self.reduction == "mean":
-            return per_sample.mean()
+            return per_sample.sum() / n
         if self.reduction == "sum":
             return per_sample.sum()
         return per_sample
 
     def backward(self, grad: Any) -> tuple[Any, ...]:
-        n = self.logp.shape[0]
-        s = xp.exp(self.logp)  # softmax(z), a fresh array we may modify
-        if self.labels is not None:
-            s[xp.arange(n), self.labels] -= 1
-            dz = s
-        else:
-            dz = s * self.y.sum(axis=1, keepdims=True) - self.y
+        n = self.softmax.shape[0]
         if self.reduction == "mean":
             scale = grad / n
         elif self.reduction == "sum":
@@ -291,9 +292,15 @@ class CrossEntropy(Function):
         else:
             scale = grad[:, None]
         if self.labels is not None:
-            return (dz * scale,)
+            # (softmax - onehot) * scale, built in one new array (the saved softmax is
+            # left intact, so a retained graph can run backward again)
+            dz = self.softmax * scale
+            rows = xp.arange(n)
+            dz[rows, self.labels] -= scale if self.reduction != "none" else scale[:, 0]
+            return (dz,)
+        dz = (self.softmax * self.y.sum(axis=1, keepdims=True) - self.y) * scale
         dy = -self.logp * scale if self.inputs[1].requires_grad else None
-        return dz * scale, dy
+        return dz, dy
 
 
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002

@@ -3,7 +3,7 @@
 =================  ==============================================================
 module             operations
 =================  ==============================================================
-``arithmetic``     add, sub, mul, div, neg, power, matmul
+``arithmetic``     add, sub, mul, div, neg, power, matmul, affine
 ``elementwise``    exp, log, sqrt, abs, maximum, minimum, clip, cast
 ``reductions``     sum, mean
 ``shape``          reshape, transpose, getitem
@@ -19,18 +19,31 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.ops.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
-from tinynet.ops.arithmetic import Add, Div, MatMul, Mul, Neg, Pow, PowConst, Sub, matmul, power
+from tinynet.ops.arithmetic import (
+    Add,
+    Affine,
+    Div,
+    MatMul,
+    Mul,
+    Neg,
+    Pow,
+    PowConst,
+    Sub,
+    affine,
+    matmul,
+    power,
+)
 from tinynet.ops.elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, cast
 from tinynet.ops.reductions import Mean, Sum
 from tinynet.ops.shape import GetItem, Reshape, Transpose, getitem
 from tinynet.tensor import Tensor
 
 __all__ = [
-    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul",
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul", "Affine",
     "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast",
     "Sum", "Mean", "Reshape", "Transpose", "GetItem",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
-    "add", "sub", "mul", "div", "neg", "power", "matmul",
+    "add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast",
     "sum", "mean", "reshape", "transpose", "getitem",
     "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",

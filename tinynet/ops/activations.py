@@ -25,6 +25,8 @@ class Sigmoid(Function):
     large positive $x$, where $1-\sigma(x)$ rounds to 0 (at $x=40$: $4.2\times10^{-18}$, not 0).
     """
 
+    __slots__ = ("e", "d")
+
     def forward(self, x: Any) -> Any:
         self.e = xp.exp(-xp.abs(x))
         self.d = 1 + self.e
@@ -41,6 +43,8 @@ class Tanh(Function):
     computes $\infty/\infty$ at $x = 1000$).
     """
 
+    __slots__ = ("y",)
+
     def forward(self, x: Any) -> Any:
         self.y = xp.tanh(x)
         return self.y
@@ -52,6 +56,8 @@ class Tanh(Function):
 class ReLU(Function):
     r"""$\mathrm{ReLU}(x) = \max(0, x)$, with derivative $[x > 0]$ (taken as 0 at the kink, as PyTorch)."""
 
+    __slots__ = ("mask",)
+
     def forward(self, x: Any) -> Any:
         self.mask = x > 0
         return x * self.mask
@@ -62,6 +68,8 @@ class ReLU(Function):
 
 class LeakyReLU(Function):
     r"""$f(x) = x$ for $x > 0$ and $\alpha x$ otherwise; $f'(x) = 1$ or $\alpha$."""
+
+    __slots__ = ("slope", "scale")
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.slope = negative_slope
@@ -83,6 +91,8 @@ class Softmax(Function):
     .. math:: \bar x = s \odot \bigl(\bar s - \textstyle\sum_k \bar s_k s_k\bigr).
     """
 
+    __slots__ = ("axis", "s")
+
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
@@ -102,6 +112,8 @@ class LogSoftmax(Function):
     With $m = \max_j x_j$: $\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}$, which
     cannot overflow. Backward: $\bar x = \bar y - s \sum_k \bar y_k$ with $s = \mathrm{softmax}(x)$.
     """
+
+    __slots__ = ("axis", "y")
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis

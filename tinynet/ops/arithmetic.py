@@ -15,6 +15,8 @@ from tinynet.tensor import Function, Tensor, unbroadcast
 class Add(Function):
     r"""$y = a + b$, so $\bar a = \bar y$ and $\bar b = \bar y$."""
 
+    __slots__ = ()
+
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
 
@@ -24,6 +26,8 @@ class Add(Function):
 
 class Sub(Function):
     r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$."""
+
+    __slots__ = ()
 
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
@@ -35,6 +39,8 @@ class Sub(Function):
 class Mul(Function):
     r"""$y = a\,b$ (elementwise), so $\bar a = \bar y\, b$ and $\bar b = \bar y\, a$."""
 
+    __slots__ = ("a", "b")
+
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return a * b
@@ -45,6 +51,8 @@ class Mul(Function):
 
 class Div(Function):
     r"""$y = a / b$, so $\bar a = \bar y / b$ and $\bar b = -\bar y\, a / b^2 = -\bar y\, y / b$."""
+
+    __slots__ = ("b", "y")
 
     def forward(self, a: Any, b: Any) -> Any:
         self.b = b
@@ -59,6 +67,8 @@ class Div(Function):
 class Neg(Function):
     r"""$y = -x$, so $\bar x = -\bar y$."""
 
+    __slots__ = ()
+
     def forward(self, x: Any) -> Any:
         return -x
 
@@ -68,6 +78,8 @@ class Neg(Function):
 
 class PowConst(Function):
     r"""$y = x^c$ for a constant number $c$: $\bar x = \bar y\, c\, x^{c-1}$."""
+
+    __slots__ = ("c", "x")
 
     def __init__(self, exponent: float) -> None:
         self.c = exponent
@@ -88,6 +100,8 @@ class Pow(Function):
 
     $\bar a = \bar y\, b\, a^{b-1}$ and $\bar b = \bar y\, a^b \ln a$ (defined for $a>0$).
     """
+
+    __slots__ = ("y", "a", "b")
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -118,7 +132,13 @@ class MatMul(Function):
 
     A 1-D left operand is treated as a row vector and a 1-D right operand as a column
     vector; the extra axis is removed from the result, as numpy does.
+
+    A gradient is only computed for an operand that requires one: for the first layer
+    of a network, :math:`\bar X` (the gradient of the data) would cost as much as
+    :math:`\bar W` and be thrown away.
     """
+
+    __slots__ = ("a", "b")
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -126,8 +146,9 @@ class MatMul(Function):
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
+        need_a, need_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, kept short
-            return grad @ b.T, a.T @ grad
+            return (grad @ b.T if need_a else None), (a.T @ grad if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         g = grad
@@ -135,15 +156,18 @@ class MatMul(Function):
             g = xp.expand_dims(g, -2 if b.ndim > 1 else -1)
         if b.ndim == 1:
             g = xp.expand_dims(g, -1)
-        ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
-        gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        ga = gb = None
+        if need_a:
+            ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
+        if need_b:
+            gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
 
 def matmul(a: Any, b: Any) -> Tensor:
     """``a @ b`` with a clear error when the inner dimensions do not agree."""
-    sa = a.shape if hasattr(a, "shape") else ()
-    sb = b.shape if hasattr(b, "shape") else ()
+    sa = getattr(a, "shape", ())
+    sb = getattr(b, "shape", ())
     if len(sa) == 0 or len(sb) == 0:
         raise ValueError(
             f"matmul: both operands need at least one dimension, got shapes {sa} and {sb}"
@@ -157,3 +181,44 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"({inner_b})"
         )
     return MatMul.apply(a, b)
+
+
+class Affine(Function):
+    r"""Affine map $Y = XW + b$ as one operation: a dense layer before its activation.
+
+    The same numbers as ``matmul(X, W) + b``, but one graph node instead of two and
+    one array instead of two: the bias is added in place to the freshly computed
+    product, and no separate product array stays alive in the graph until backward.
+    With $Y_{ik} = \sum_j X_{ij} W_{jk} + b_k$:
+
+    .. math:: \bar X = \bar Y W^\top, \qquad \bar W = X^\top \bar Y, \qquad
+              \bar b_k = \textstyle\sum_i \bar Y_{ik}
+
+    (the sum over the rows is the engine's un-broadcasting of $\bar Y$ to the shape of $b$).
+    """
+
+    __slots__ = ("x", "w")
+
+    def forward(self, x: Any, w: Any, b: Any) -> Any:
+        self.x, self.w = x, w
+        y = x @ w
+        y += b
+        return y
+
+    def backward(self, grad: Any) -> tuple[Any, Any, Any]:
+        need_x, need_w = self.inputs[0].requires_grad, self.inputs[1].requires_grad
+        gx = grad @ self.w.T if need_x else None
+        gw = self.x.T @ grad if need_w else None
+        return gx, gw, grad
+
+
+def affine(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    """``x @ weight + bias``, fused into one :class:`Affine` operation when ``x`` and
+    ``weight`` are 2-D and ``bias`` has shape ``(out,)``; otherwise (and without a
+    bias) exactly ``matmul(x, weight) + bias``, with the same errors."""
+    sx, sw = getattr(x, "shape", ()), getattr(weight, "shape", ())
+    fused = len(sx) == 2 and len(sw) == 2 and sx[1] == sw[0]
+    if bias is None or not fused or getattr(bias, "shape", None) != (sw[1],):
+        y = matmul(x, weight)
+        return y if bias is None else y + bias
+    return Affine.apply(x, weight, bias)

@@ -11,6 +11,8 @@ from tinynet.tensor import Function, Tensor
 class Exp(Function):
     r"""$y = e^x$, so $\bar x = \bar y\, e^x = \bar y\, y$."""
 
+    __slots__ = ("y",)
+
     def forward(self, x: Any) -> Any:
         self.y = xp.exp(x)
         return self.y
@@ -21,6 +23,8 @@ class Exp(Function):
 
 class Log(Function):
     r"""$y = \ln x$, so $\bar x = \bar y / x$ (defined for $x > 0$)."""
+
+    __slots__ = ("x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
@@ -33,6 +37,8 @@ class Log(Function):
 class Sqrt(Function):
     r"""$y = \sqrt{x}$, so $\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)$."""
 
+    __slots__ = ("y",)
+
     def forward(self, x: Any) -> Any:
         self.y = xp.sqrt(x)
         return self.y
@@ -43,6 +49,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     r"""$y = |x|$, so $\bar x = \bar y\,\mathrm{sign}(x)$ (0 at the kink $x=0$, as PyTorch)."""
+
+    __slots__ = ("x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
@@ -60,6 +68,8 @@ class Maximum(Function):
     splits ties the same way).
     """
 
+    __slots__ = ("a", "b")
+
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -71,6 +81,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     r"""$y = \min(a, b)$ elementwise; $\bar a = \bar y\,[a < b]$, ties split in half."""
+
+    __slots__ = ("a", "b")
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -87,6 +99,8 @@ class Clip(Function):
     The bounds are constants. At the bounds themselves the gradient is passed through
     (as ``torch.clamp`` does).
     """
+
+    __slots__ = ("x", "lo", "hi")
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         if lo is None and hi is None:
@@ -110,6 +124,8 @@ class Clip(Function):
 
 class Cast(Function):
     r"""Change the dtype; $\bar x = \bar y$ cast back to the input's dtype."""
+
+    __slots__ = ("dtype", "in_dtype")
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = xp.dtype(dtype)

@@ -36,6 +36,8 @@ class Sum(Function):
     output gradient is copied back along the reduced axes.
     """
 
+    __slots__ = ("shape", "axes", "axis", "keepdims")
+
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
 
@@ -50,6 +52,8 @@ class Sum(Function):
 
 class Mean(Function):
     r"""$y = \frac1n \sum_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y / n$."""
+
+    __slots__ = ("shape", "axes", "n", "axis", "keepdims")
 
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims

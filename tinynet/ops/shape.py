@@ -15,6 +15,8 @@ from tinynet.tensor import Function, Tensor
 class Reshape(Function):
     r"""$y = \mathrm{reshape}(x)$; $\bar x = \mathrm{reshape}(\bar y, \text{shape of } x)$."""
 
+    __slots__ = ("new_shape", "in_shape")
+
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.new_shape = shape
 
@@ -37,6 +39,8 @@ class Transpose(Function):
 
     $\bar x$ is $\bar y$ permuted by the inverse permutation.
     """
+
+    __slots__ = ("axes",)
 
     def __init__(self, axes: tuple[int, ...] | None = None) -> None:
         self.axes = axes
@@ -75,6 +79,8 @@ class GetItem(Function):
     advanced (integer-array) indexing an element selected $k$ times receives the sum
     of its $k$ gradients, hence ``add.at`` rather than plain assignment.
     """
+
+    __slots__ = ("index", "in_shape", "dtype")
 
     def __init__(self, index: Any) -> None:
         self.index = index

@@ -2,6 +2,7 @@ r"""Adam: adaptive moment estimation (Kingma & Ba, 2015)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -133,9 +134,16 @@ class Adam(Optimizer):
             v *= beta2
             v += (1.0 - beta2) * (g * g)
             # Python floats: exact powers, the same on every backend.
-            m_hat = m / (1.0 - beta1**t)
-            v_hat = v / (1.0 - beta2**t)
-            update = lr * m_hat / (xp.sqrt(v_hat) + eps)
+            bc1, bc2 = 1.0 - beta1**t, 1.0 - beta2**t
+            # update = lr * m_hat / (sqrt(v_hat) + eps) with m_hat = m/bc1, v_hat = v/bc2,
+            # evaluated as lr/bc1 * m / (sqrt(v)/sqrt(bc2) + eps): the bias corrections
+            # are scalars, so only two full-size temporaries are made (a step of a big
+            # model would otherwise allocate and page-fault six arrays per parameter).
+            denom = xp.sqrt(v)
+            denom /= math.sqrt(bc2)
+            denom += eps
+            update = m / denom
+            update *= lr / bc1
             p.data -= update
             if trace is not None:
                 trace.append(
@@ -143,8 +151,8 @@ class Adam(Optimizer):
                         "g": to_numpy(g).copy(),
                         "m": to_numpy(m).copy(),
                         "v": to_numpy(v).copy(),
-                        "m_hat": to_numpy(m_hat).copy(),
-                        "v_hat": to_numpy(v_hat).copy(),
+                        "m_hat": to_numpy(m / bc1).copy(),
+                        "v_hat": to_numpy(v / bc2).copy(),
                         "update": to_numpy(update).copy(),
                         "param": to_numpy(p.data).copy(),
                     }
