@@ -155,7 +155,13 @@ def text_outputs(cell: nbformat.NotebookNode) -> list[str]:
     out = []
     for o in cell.get("outputs", []):
         if o.output_type == "stream":
-            out.append(f"{o.name}: {o.text}")
+            # The kernel may split one print into several stream messages depending on
+            # timing: join consecutive chunks of the same stream before comparing.
+            prefix = f"{o.name}: "
+            if out and out[-1].startswith(prefix):
+                out[-1] += o.text
+            else:
+                out.append(prefix + o.text)
         elif o.output_type in ("execute_result", "display_data"):
             if "text/plain" in o.data and "image/png" not in o.data:
                 out.append(o.data["text/plain"])
