@@ -260,3 +260,18 @@ def test_sigmoid_derivative_keeps_relative_precision_for_large_inputs(backend):
     e = np.exp(-np.abs(x.numpy()))
     np.testing.assert_allclose(tn.to_numpy(x.grad), e / (1 + e) ** 2, rtol=1e-12)
     assert tn.to_numpy(x.grad)[0] > 0  # sigma(1 - sigma) would round to exactly 0
+
+
+def test_numpy_arrays_keep_their_dtype_and_are_checked(backend):
+    a = tn.tensor(np.ones(2, dtype=np.float32), requires_grad=True)
+    # a float64 numpy array is a strong operand: no silent upcast of a float32 run
+    with pytest.raises(TypeError, match="mul: cannot mix float32 and float64"):
+        a * np.ones(2)
+    with pytest.raises(TypeError, match="add: cannot mix float64 and float32"):
+        np.ones(2) + a
+    assert (a * np.ones(2, dtype=np.float32)).dtype == np.float32
+    # Python lists and numbers are weak: they take the tensor's dtype
+    assert (a * [1.0, 2.0]).dtype == np.float32
+    assert (tn.tensor(np.ones(2)) * [1, 2]).dtype == np.float64
+    # integer tensor with a Python float: the default float dtype
+    assert (tn.tensor([1, 2]) * 2.5).dtype == np.float32

@@ -159,48 +159,62 @@ class Function:
         return result
 
 
-def _as_tensors(fn_cls: type, inputs: Sequence[Any]) -> tuple[Tensor, ...]:
+def _as_tensors(fn_cls: type, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
     """Turn the inputs of an operation into Tensors with one float dtype.
 
-    Python numbers adopt the float dtype of the tensor operands ("weak" scalars), and
-    integer/bool tensors are promoted to it; two different float dtypes are refused.
+    The rule: Python numbers and lists are "weak" and adopt the float dtype of the
+    other operands; integer/bool tensors are promoted to it; numpy/cupy arrays keep
+    their own dtype and count like tensors; two different float dtypes are refused.
     """
     float_dtype = None
-    ready = True  # all inputs are already float Tensors: the common case, returned as is
-    for x in inputs:
-        if not isinstance(x, Tensor):
-            ready = False
-            continue
-        dtype = x.data.dtype
-        if dtype.kind != "f":
-            ready = False
-        elif float_dtype is None:
-            float_dtype = dtype
-        elif dtype != float_dtype:
-            dtypes = ", ".join(
-                str(t.dtype) if isinstance(t, Tensor) else type(t).__name__ for t in inputs
-            )
-            raise TypeError(
-                f"{fn_cls.__name__.lower()}: cannot mix {float_dtype} and {x.data.dtype} "
-                f"tensors (input dtypes: {dtypes}); tinynet never casts silently: "
-                f"convert one side explicitly with .astype('{float_dtype}') or "
-                f".astype('{x.data.dtype}')"
-            )
-    if ready:
-        return tuple(inputs)
-    out = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            if float_dtype is not None and x.data.dtype.kind != "f":
-                x = Tensor._wrap(x.data.astype(float_dtype), False)
-            out.append(x)
-        else:
-            out.append(Tensor(x, dtype=float_dtype if _is_number(x) else None))
-    return tuple(out)
+    for x in inputs:  # fast path: every input already a float Tensor
+        if not isinstance(x, Tensor) or x.data.dtype.kind != "f":
+            return _as_tensors_slow(fn_cls, inputs)
+        if float_dtype is None:
+            float_dtype = x.data.dtype
+        elif x.data.dtype != float_dtype:
+            raise _mixing_error(fn_cls, inputs, float_dtype, x.data.dtype)
+    return inputs
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
+def _as_tensors_slow(fn_cls: type, inputs: tuple[Any, ...]) -> tuple[Tensor, ...]:
+    strong = [x if isinstance(x, Tensor) or _is_weak(x) else Tensor(x) for x in inputs]
+    float_dtype = _common_float_dtype(fn_cls, strong)
+    tensors = [x if isinstance(x, Tensor) else Tensor(x, dtype=float_dtype) for x in strong]
+    if float_dtype is None:  # e.g. an integer tensor times 2.5: the number decides
+        float_dtype = _common_float_dtype(fn_cls, tensors)
+    if float_dtype is not None:
+        tensors = [
+            x if x.data.dtype.kind == "f" else Tensor._wrap(x.data.astype(float_dtype), False)
+            for x in tensors
+        ]
+    return tuple(tensors)
+
+
+def _common_float_dtype(fn_cls: type, items: Sequence[Any]) -> Any:
+    """The float dtype shared by the Tensors in *items* (None if none is float)."""
+    float_dtype = None
+    for x in items:
+        if isinstance(x, Tensor) and x.data.dtype.kind == "f":
+            if float_dtype is None:
+                float_dtype = x.data.dtype
+            elif x.data.dtype != float_dtype:
+                raise _mixing_error(fn_cls, items, float_dtype, x.data.dtype)
+    return float_dtype
+
+
+def _mixing_error(fn_cls: type, items: Sequence[Any], first: Any, second: Any) -> TypeError:
+    dtypes = ", ".join(str(t.dtype) if isinstance(t, Tensor) else type(t).__name__ for t in items)
+    return TypeError(
+        f"{fn_cls.__name__.lower()}: cannot mix {first} and {second} tensors "
+        f"(input dtypes: {dtypes}); tinynet never casts silently: convert one side "
+        f"explicitly with .astype('{first}') or .astype('{second}')"
+    )
+
+
+def _is_weak(x: Any) -> bool:
+    """Python numbers and lists: operands without a dtype of their own."""
+    return isinstance(x, (int, float, list, tuple)) and not isinstance(x, bool)
 
 
 def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
