@@ -1,7 +1,9 @@
-"""Tests of ``tinynet train`` (tinynet/train.py): the recipe, reproducibility, outputs, errors.
+"""Tests of training: the library (tinynet/train.py) and ``tinynet train`` (tinynet/cli/train.py).
 
-Most tests run the real command in a subprocess (``python -m tinynet train``), which is
-what a user types; a few call :func:`tinynet.train.fit` directly.
+The recipe, reproducibility and outputs are checked through the real command in a
+subprocess (``python -m tinynet train``), which is what a user types; the library's
+contract (validation, data checks, memory check, divergence) through
+:func:`tinynet.train.fit` directly. Bad command-line inputs: tests/bad_inputs/test_cli.py.
 """
 
 from __future__ import annotations
@@ -17,7 +19,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tinynet.train import TrainConfig, fit, load_checkpoint, load_data, parse_hidden
+import tinynet as tn
+from tinynet import train
+from tinynet.cli.train import parse_hidden
+from tinynet.train import (
+    ConfigError,
+    Data,
+    DataError,
+    TooLargeError,
+    TrainConfig,
+    TrainError,
+    fit,
+    load_checkpoint,
+    load_data,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -193,79 +208,270 @@ def test_mnist_from_data_dir(tmp_path: Path) -> None:
     assert "784-16-10" in result.stdout and "test accuracy" in result.stdout
 
 
-# --------------------------------------------------------------------------- bad arguments
-BAD_ARGUMENTS = {
-    "unknown optimizer": ["--optimizer", "rmsprop"],
-    "zero lr": ["--lr", "0"],
-    "negative lr": ["--lr", "-0.1"],
-    "nan lr": ["--lr", "nan"],
-    "non-numeric lr": ["--lr", "fast"],
-    "hidden with letters": ["--hidden", "12a"],
-    "hidden with empty width": ["--hidden", "128,,64"],
-    "hidden with zero width": ["--hidden", "128,0"],
-    "negative hidden": ["--hidden", "-5"],
-    "zero epochs": ["--epochs", "0"],
-    "zero batch size": ["--batch-size", "0"],
-    "unknown activation": ["--activation", "swish"],
-    "unknown dataset": ["--dataset", "cifar"],
-    "mnist without data dir": ["--dataset", "mnist"],
-    "mnist with missing dir": ["--dataset", "mnist", "--data-dir", "/nonexistent/mnist"],
-    "out below a file": ["--out", "__FILE__/run"],
+# --------------------------------------------------------------------------- library errors
+BAD_CONFIGS = {
+    "lr": (dict(lr=0.0), "lr", "must be a finite number > 0, got 0.0"),
+    "lr nan": (dict(lr=float("nan")), "lr", "must be a finite number > 0, got nan"),
+    "lr text": (dict(lr="fast"), "lr", "must be a finite number > 0, got 'fast'"),
+    "momentum": (dict(momentum=-0.5), "momentum", "must be a finite number >= 0, got -0.5"),
+    "epochs zero": (dict(epochs=0), "epochs", "must be an integer from 1 to 1,000,000, got 0"),
+    "epochs absurd": (dict(epochs=10**12), "epochs", "must be an integer from 1 to 1,000,000"),
+    "epochs float": (dict(epochs=2.5), "epochs", "got 2.5"),
+    "batch_size": (dict(batch_size=0), "batch_size", "must be a positive integer, got 0"),
+    "batch_size bool": (
+        dict(batch_size=True),
+        "batch_size",
+        "must be a positive integer, got True",
+    ),
+    "hidden zero": (
+        dict(hidden=(128, 0)),
+        "hidden",
+        "widths must be positive integers, got [128, 0]",
+    ),
+    "hidden string": (
+        dict(hidden="256"),
+        "hidden",
+        "must be a sequence of layer widths, got '256'",
+    ),
+    "seed": (dict(seed=-1), "seed", "must be a non-negative integer, got -1"),
+    "optimizer": (
+        dict(optimizer="rmsprop"),
+        "optimizer",
+        "must be one of sgd, adam, adadelta, got 'rmsprop'",
+    ),
+    "activation": (
+        dict(activation="swish"),
+        "activation",
+        "must be one of relu, tanh, sigmoid, leaky_relu",
+    ),
+    "dataset": (dict(dataset="cifar"), "dataset", "must be one of digits, spiral, moons, mnist"),
+    "data_dir": (dict(dataset="mnist"), "data_dir", "is needed for the mnist dataset"),
 }
 
 
-@pytest.mark.parametrize("args", list(BAD_ARGUMENTS.values()), ids=list(BAD_ARGUMENTS))
-def test_bad_arguments_give_one_line_error(args: list[str], tmp_path: Path) -> None:
-    a_file = tmp_path / "plain-file"
-    a_file.write_text("not a directory")
-    args = [a.replace("__FILE__", str(a_file)) for a in args]
-    result = train_cli(*args)
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("tinynet train: error:"), lines[0]
-    assert "test accuracy" not in result.stdout  # it stopped before training
+@pytest.mark.parametrize(
+    "kwargs, field, problem", list(BAD_CONFIGS.values()), ids=list(BAD_CONFIGS)
+)
+def test_fit_refuses_bad_settings_in_library_words(kwargs: dict, field: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        fit(TrainConfig(**kwargs))
+    exc = info.value
+    assert isinstance(exc, ValueError) and isinstance(exc, TrainError)
+    assert exc.field == field
+    assert str(exc).startswith(f"TrainConfig.{field} "), str(exc)
+    assert problem in str(exc)
+    assert "--" not in str(exc)  # library words, not command-line words
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
-def test_unwritable_out_directory(tmp_path: Path) -> None:
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o500)
-    try:
-        result = train_cli("--out", str(locked / "run"), "--epochs", "1")
-    finally:
-        locked.chmod(0o700)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines() == [
-        f"tinynet train: error: cannot write to --out {locked / 'run'}: Permission denied"
+def test_factories_share_the_one_validation() -> None:
+    with pytest.raises(ConfigError, match=r"TrainConfig\.activation must be one of"):
+        train.build_model(4, (3,), 2, activation="swish")
+    with pytest.raises(ConfigError, match=r"TrainConfig\.optimizer must be one of"):
+        train.make_optimizer("rmsprop", [], 0.1)
+
+
+def _tiny_data(n_train: int = 40, n_test: int = 10, n_features: int = 3) -> Data:
+    rng = np.random.default_rng(0)
+    return Data(
+        X_train=rng.normal(size=(n_train, n_features)).astype(np.float32),
+        y_train=rng.integers(0, 2, n_train),
+        X_test=rng.normal(size=(n_test, n_features)).astype(np.float32),
+        y_test=rng.integers(0, 2, n_test),
+        n_classes=2,
+        mean=np.zeros(n_features, np.float32),
+        std=np.ones(n_features, np.float32),
+        description="tiny",
+    )
+
+
+@pytest.mark.parametrize("value, word", [(np.nan, "nan"), (np.inf, "inf"), (-np.inf, "-inf")])
+def test_fit_refuses_nonfinite_data_naming_the_row(value: float, word: str) -> None:
+    data = _tiny_data()
+    data.X_train[17, 2] = value
+    with pytest.raises(DataError) as info:
+        fit(TrainConfig(hidden=(4,), epochs=1), data=data)
+    assert str(info.value) == f"data.X_train row 17 contains {word} (column 2)"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: setattr(d, "y_train", d.y_train + 5), "data.X_train: label of row"),
+        (lambda d: setattr(d, "X_train", d.X_train[:0]), "data.X_train: the set is empty"),
+        (lambda d: setattr(d, "X_test", d.X_test[:, :2]), "data.X_test have 2 features per"),
+        (lambda d: setattr(d, "y_test", d.y_test[:3]), "data.X_test: 10 samples but labels"),
+    ],
+    ids=["label out of range", "empty training set", "feature mismatch", "label count"],
+)
+def test_fit_refuses_inconsistent_data(change, message: str) -> None:
+    data = _tiny_data()
+    change(data)
+    with pytest.raises(DataError, match=message):
+        fit(TrainConfig(hidden=(4,), epochs=1), data=data)
+
+
+def test_load_data_names_the_data_set_and_first_bad_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tn.datasets.load_digits
+
+    def digits_with_nan(split: str = "train", **kw):
+        X, y = real(split, **kw)
+        X = X.astype(np.float64)
+        if split == "train":
+            X[17, 3] = np.nan
+            X[20, 0] = np.inf  # a later bad row is not the one named
+        return X, y
+
+    monkeypatch.setattr(tn.datasets, "load_digits", digits_with_nan)
+    with pytest.raises(DataError) as info:
+        load_data(TrainConfig())
+    assert str(info.value) == "training images row 17 contains nan (column 3)"
+
+
+def test_values_too_large_for_float32_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tn.datasets.load_digits
+
+    def huge_test_pixel(split: str = "train", **kw):
+        X, y = real(split, **kw)
+        X = X.astype(np.float64)
+        if split == "test":
+            X[4, 9] = 1e39  # finite in float64, inf in float32
+        return X, y
+
+    monkeypatch.setattr(tn.datasets, "load_digits", huge_test_pixel)
+    with pytest.raises(DataError, match=r"test images row 4 contains inf \(column 9\) after"):
+        load_data(TrainConfig(standardize=False))
+
+
+def test_mnist_train_and_test_of_different_sizes(tmp_path: Path) -> None:
+    for prefix, n, side in (("train", 8, 28), ("t10k", 4, 20)):
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", np.zeros((n, side, side)))
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.zeros(n))
+    with pytest.raises(DataError) as info:
+        load_data(TrainConfig(dataset="mnist", data_dir=str(tmp_path)))
+    message = str(info.value)
+    assert "differ in size" in message and "784 pixels per training image" in message
+    assert "400 per test image" in message
+
+
+def test_a_model_too_large_is_refused_before_allocating() -> None:
+    # 10**12 hidden units: 4 TB of float32 weights alone. The check runs on the parameter
+    # count, so no allocation is attempted (numpy would raise its own MemoryError).
+    with pytest.raises(TooLargeError) as info:
+        fit(TrainConfig(hidden=(10**12,), epochs=1))
+    params = (64 + 1) * 10**12 + (10**12 + 1) * 10
+    assert f"has {params:,} parameters" in str(info.value)
+    assert "bytes" in str(info.value) and "available" in str(info.value)
+
+
+def test_memory_estimate_follows_the_documented_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MLP 64-8-10 with Adam (2 state arrays), batch 32 of 1438, test set 359:
+    # P = 65*8 + 9*10 = 610; bytes = 4 * ((2 + 2) * 610 + 3 * max(32, 359) * (8 + 10))
+    expected = 4 * (4 * 610 + 3 * 359 * 18)
+    monkeypatch.setattr(train, "available_memory_bytes", lambda: expected - 1)
+    with pytest.raises(TooLargeError, match=f"has 610 parameters.*needs about {expected:,} bytes"):
+        fit(TrainConfig(hidden=(8,), epochs=1))
+    monkeypatch.setattr(train, "available_memory_bytes", lambda: expected)
+    assert fit(TrainConfig(hidden=(8,), epochs=1)).final["epochs_run"] == 1
+
+
+def test_diverged_fit_stops_and_says_why() -> None:
+    with np.errstate(all="ignore"):
+        r = fit(TrainConfig(optimizer="sgd", lr=1e4, epochs=5, hidden=(32,)))
+    assert r.diverged and len(r.history) < 5
+    assert f"at epoch {len(r.history)}" in r.diverged_reason
+
+
+def test_save_run_refuses_a_diverged_run_and_nonfinite_weights(tmp_path: Path) -> None:
+    from tinynet.cli.outputs import save_run
+
+    with np.errstate(all="ignore"):
+        diverged = fit(TrainConfig(optimizer="sgd", lr=1e4, epochs=3, hidden=(32,)))
+    with pytest.raises(TrainError, match="refusing to save a diverged run"):
+        save_run(diverged, tmp_path / "a")
+    assert not (tmp_path / "a").exists()
+
+    good = fit(TrainConfig(epochs=1, hidden=(8,)))
+    save_run(good, tmp_path / "b", plot=False)
+    before = (tmp_path / "b" / "checkpoint.npz").read_bytes()
+    state = good.model.state_dict()
+    state["0.weight"][0, 0] = np.nan
+    good.model.load_state_dict(state)
+    with pytest.raises(TrainError, match=r"parameter '0\.weight' is not finite"):
+        save_run(good, tmp_path / "b", plot=False)
+    assert (tmp_path / "b" / "checkpoint.npz").read_bytes() == before
+
+
+def test_a_plot_that_fails_midway_leaves_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    from tinynet.cli.outputs import save_run
+
+    result = fit(TrainConfig(epochs=1, hidden=(8,)))
+    save_run(result, tmp_path)
+    old_png = (tmp_path / "curves.png").read_bytes()
+
+    def half_then_fail(self, f, **kw):
+        f.write(b"\x89PNG half")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", half_then_fail)
+    with pytest.raises(OSError):
+        save_run(result, tmp_path)
+    assert (tmp_path / "curves.png").read_bytes() == old_png
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "checkpoint.npz",
+        "curves.png",
+        "log.json",
     ]
 
 
-def test_diverging_run_is_reported(tmp_path: Path) -> None:
-    result = train_cli(
-        "--optimizer",
-        "sgd",
-        "--lr",
-        "1e4",
-        "--epochs",
-        "3",
-        "--quiet",
-        "--no-plot",
-        "--out",
-        str(tmp_path),
+def test_writers_stay_importable_from_tinynet_train() -> None:
+    from tinynet.cli import outputs
+
+    assert train.save_run is outputs.save_run and train.plot_curves is outputs.plot_curves
+    with pytest.raises(AttributeError):
+        train.no_such_name  # noqa: B018
+
+
+def test_diverging_run_keeps_the_earlier_good_run(tmp_path: Path) -> None:
+    """A diverged run writes nothing: the good checkpoint, log and plot in --out stay as they were."""
+    good = train_cli("--epochs", "2", "--quiet", "--out", str(tmp_path))
+    assert good.returncode == 0, good.stderr
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert set(before) == {"checkpoint.npz", "log.json", "curves.png"}
+    bad = train_cli(
+        "--optimizer", "sgd", "--lr", "1e4", "--epochs", "3", "--quiet", "--out", str(tmp_path)
     )
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr and "RuntimeWarning" not in result.stderr
-    assert "training diverged" in result.stderr
-    assert json.loads((tmp_path / "log.json").read_text())["diverged"] is True
+    assert bad.returncode == 1
+    assert "Traceback" not in bad.stderr and "RuntimeWarning" not in bad.stderr
+    lines = bad.stderr.strip().splitlines()
+    assert len(lines) == 1, bad.stderr
+    assert lines[0].startswith("tinynet train: error: training diverged:"), lines[0]
+    assert "try a smaller --lr" in lines[0]
+    assert f"nothing was written to --out {tmp_path}" in lines[0]
+    assert "earlier checkpoint.npz there is unchanged" in lines[0]
+    after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    assert after == before  # byte for byte, and no temporary or extra file
+    model, _ = load_checkpoint(tmp_path / "checkpoint.npz")
+    assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
+
+
+def test_diverging_run_creates_no_out_directory(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "run"
+    bad = train_cli(
+        "--optimizer", "sgd", "--lr", "1e4", "--epochs", "2", "--quiet", "--out", str(out)
+    )
+    assert bad.returncode == 1 and "training diverged" in bad.stderr
+    assert not (tmp_path / "new").exists()
 
 
 def test_parse_hidden() -> None:
     assert parse_hidden("256,128") == (256, 128)
     assert parse_hidden(" 64 ") == (64,)
     assert parse_hidden("none") == ()
+    assert parse_hidden("0") == (0,)  # syntax only: the value is refused by validate_config
 
 
 def test_help_and_python_m() -> None:
@@ -293,6 +499,9 @@ def test_import_tinynet_and_train_do_not_import_matplotlib() -> None:
         "from tinynet.train import TrainConfig, fit\n"
         "fit(TrainConfig(epochs=1, hidden=(8,)), progress=False)\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib was imported'\n"
+        "# the library is not a client of the command line, and needs no progress bar\n"
+        "assert 'tinynet.cli' not in sys.modules, 'tinynet.cli was imported'\n"
+        "assert 'tqdm' not in sys.modules, 'tqdm was imported'\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

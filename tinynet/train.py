@@ -1,13 +1,19 @@
-r"""``tinynet train``: train a multi-layer perceptron on a bundled or generated data set.
+r"""Training a multi-layer perceptron: the library behind ``tinynet train``.
 
-The default run is the recipe below; it reaches about 98% test accuracy on the bundled
-UCI digits (1,438 training / 359 test images of 8x8 pixels) in a second or two on a CPU::
+:func:`fit` takes a :class:`TrainConfig` and returns a :class:`TrainResult` (the model,
+the optimizer, the per-epoch history and the final metrics). It writes no file, prints
+nothing and parses no command line: the ``tinynet train`` command (:mod:`tinynet.cli.train`)
+is one client of this module, the notebooks another::
 
-    python -m tinynet train --out runs/digits
+    from tinynet.train import TrainConfig, fit
+    result = fit(TrainConfig(optimizer="sgd", epochs=10))
+    result.final["test_acc"]
 
 Default recipe (digits)
-    * inputs standardised with the **training** set's per-pixel mean and standard
-      deviation (pixels that are constant in the training set are only centred);
+    * inputs standardised with the **training** set's per-pixel mean :math:`\mu_j` and
+      standard deviation :math:`\sigma_j`, :math:`x'_{ij} = (x_{ij} - \mu_j) / \sigma_j`
+      (pixels that are constant in the training set, :math:`\sigma_j < 10^{-8}`, are
+      only centred);
     * MLP 64-256-128-10: ``Dense(64, 256)``, ReLU, ``Dense(256, 128)``, ReLU,
       ``Dense(128, 10)`` (logits), Glorot-uniform weights, zero biases;
     * softmax cross-entropy on the logits (:func:`tinynet.nn.functional.cross_entropy`);
@@ -15,46 +21,29 @@ Default recipe (digits)
       every epoch; 40 epochs (1,800 steps); float32; seed 0.
 
 Everything random (the initial weights and the order of the mini-batches) derives from
-``--seed``, and is drawn on the host with numpy, so two runs with the same arguments on
+``seed``, and is drawn on the host with numpy, so two runs with the same configuration on
 the same backend produce identical numbers.
 
-With ``--out DIR`` the run writes
-
-``DIR/checkpoint.npz``
-    ``tinynet.save`` of ``{"model": state_dict, "optimizer": state_dict, "config": ...,
-    "normalization": {"mean", "std"}, "epoch": ...}``; reload the model with
-    :func:`load_checkpoint`.
-``DIR/log.json``
-    the configuration, per-epoch train/test loss and accuracy, the final metrics, the
-    backend and the library versions.
-``DIR/curves.png``
-    loss and accuracy curves (needs matplotlib, imported only here).
-
-The same machinery is available from Python (the notebooks use it)::
-
-    from tinynet.train import TrainConfig, fit
-    result = fit(TrainConfig(optimizer="sgd", epochs=10), progress=False)
-    result.final["test_acc"]
+Errors are :class:`TrainError` subclasses worded for a library caller
+(``TrainConfig.lr must be ...``): :class:`ConfigError` for a bad setting,
+:class:`DataError` for unusable data, :class:`TooLargeError` when the model would not fit
+in memory. A run whose loss or weights become NaN/inf is not an error: it stops and
+returns with ``result.diverged`` set (its history shows where it blew up).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
+import numbers
 import os
-import platform
-import sys
-import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 # Host-side data preparation (loading, splitting, standardising) uses numpy directly,
 # as the datasets do; the model and its training run on the active backend.
 import numpy as np
-from tqdm import tqdm
 
 import tinynet
 from tinynet import nn
@@ -66,19 +55,28 @@ __all__ = [
     "DATASETS",
     "OPTIMIZERS",
     "ACTIVATIONS",
+    "DEFAULT_LR",
+    "DEFAULT_EPOCHS",
+    "MAX_EPOCHS",
+    "TrainError",
+    "ConfigError",
+    "DataError",
+    "TooLargeError",
     "TrainConfig",
+    "validate_config",
     "Data",
+    "StepInfo",
     "TrainResult",
     "load_data",
     "build_model",
     "make_optimizer",
     "evaluate",
+    "training_memory_bytes",
+    "available_memory_bytes",
+    "check_fits_in_memory",
+    "first_nonfinite_parameter",
     "fit",
-    "save_run",
     "load_checkpoint",
-    "plot_curves",
-    "add_arguments",
-    "run",
 ]
 
 DATASETS = ("digits", "spiral", "moons", "mnist")
@@ -90,31 +88,66 @@ ACTIVATIONS = {
     "leaky_relu": nn.LeakyReLU,
 }
 
-#: learning rate used when ``--lr`` is not given
+#: learning rate used when ``lr`` is not given
 DEFAULT_LR = {"adam": 1e-3, "sgd": 0.02, "adadelta": 1.0}
-#: number of epochs used when ``--epochs`` is not given (the data sets differ in size)
+#: number of epochs used when ``epochs`` is not given (the data sets differ in size)
 DEFAULT_EPOCHS = {"digits": 40, "spiral": 200, "moons": 100, "mnist": 10}
+#: a guard against typos such as ``epochs=10**12`` (a run that would never end)
+MAX_EPOCHS = 1_000_000
+#: per optimizer, the float arrays it keeps per parameter (momentum buffer, Adam's m and v, ...)
+_OPTIMIZER_SLOTS = {"sgd": 1, "adam": 2, "adadelta": 2}
+#: batch size of :func:`evaluate`
+EVAL_BATCH_SIZE = 2048
 
-CHECKPOINT_NAME = "checkpoint.npz"
-LOG_NAME = "log.json"
-PLOT_NAME = "curves.png"
 
-
+# --------------------------------------------------------------------------- errors
 class TrainError(Exception):
-    """A problem the user can fix (bad option, missing file); reported in one line.
+    """Base class of the errors of :mod:`tinynet.train`: problems the caller can fix."""
 
-    ``exit_code`` is 2 for a bad command-line setting (as argparse), 1 otherwise.
+
+class ConfigError(TrainError, ValueError):
+    """A bad :class:`TrainConfig` setting.
+
+    ``field`` is the name of the setting (``"lr"``), ``problem`` what is wrong with it,
+    including the value (``"must be a finite number > 0, got -0.1"``); a front end can
+    reword the field (``tinynet train`` says ``--lr``).
     """
 
-    def __init__(self, message: str, exit_code: int = 2) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"TrainConfig.{field} {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class DataError(TrainError, ValueError):
+    """The data cannot be trained on: unreadable, empty, inconsistent or not finite."""
+
+
+class TooLargeError(TrainError, MemoryError):
+    """The model (or a batch of it) would need more memory than is available."""
 
 
 # --------------------------------------------------------------------------- config
+def _is_int(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}, got {value!r}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a training run (``None`` fields take the defaults above)."""
+    """Everything that determines a training run (``None`` fields take the defaults above).
+
+    ``hidden`` lists the hidden layer widths (``()``: softmax regression). Use
+    :meth:`resolved` (``fit`` does) to validate and fill in the defaults.
+    """
 
     dataset: str = "digits"
     data_dir: str | None = None
@@ -129,48 +162,64 @@ class TrainConfig:
     standardize: bool = True
 
     def resolved(self) -> TrainConfig:
-        """A copy with the dataset/optimizer-dependent defaults filled in, after validation."""
+        """A validated copy with the dataset/optimizer-dependent defaults filled in."""
         validate_config(self)
         return replace(
             self,
             hidden=tuple(int(h) for h in self.hidden),
             lr=DEFAULT_LR[self.optimizer] if self.lr is None else float(self.lr),
             epochs=DEFAULT_EPOCHS[self.dataset] if self.epochs is None else int(self.epochs),
+            batch_size=int(self.batch_size),
+            seed=int(self.seed),
+            momentum=float(self.momentum),
         )
 
     def to_dict(self) -> dict[str, Any]:
+        """The settings as a JSON-able dict (``hidden`` as a list)."""
         d = asdict(self)
         d["hidden"] = list(self.hidden)
         return d
 
 
 def validate_config(c: TrainConfig) -> None:
-    """Raise :class:`TrainError` with a one-line message for any bad setting."""
-    if c.dataset not in DATASETS:
-        raise TrainError(f"unknown dataset {c.dataset!r}; choose from {', '.join(DATASETS)}")
-    if c.optimizer not in OPTIMIZERS:
-        raise TrainError(f"unknown optimizer {c.optimizer!r}; choose from {', '.join(OPTIMIZERS)}")
-    if c.activation not in ACTIVATIONS:
-        raise TrainError(
-            f"unknown activation {c.activation!r}; choose from {', '.join(ACTIVATIONS)}"
+    """Raise :class:`ConfigError` naming the first bad setting of *c*.
+
+    This is the only place where training settings are checked; :func:`build_model`,
+    :func:`make_optimizer` and the command line rely on it.
+    """
+    _check_choice("dataset", c.dataset, DATASETS)
+    _check_choice("optimizer", c.optimizer, OPTIMIZERS)
+    _check_choice("activation", c.activation, tuple(ACTIVATIONS))
+    if c.lr is not None and not (_is_real(c.lr) and math.isfinite(c.lr) and c.lr > 0):
+        raise ConfigError("lr", f"must be a finite number > 0, got {c.lr!r}")
+    if not (_is_real(c.momentum) and math.isfinite(c.momentum) and c.momentum >= 0):
+        raise ConfigError("momentum", f"must be a finite number >= 0, got {c.momentum!r}")
+    if c.epochs is not None and not (_is_int(c.epochs) and 1 <= c.epochs <= MAX_EPOCHS):
+        raise ConfigError(
+            "epochs", f"must be an integer from 1 to {MAX_EPOCHS:,}, got {c.epochs!r}"
         )
-    if c.lr is not None and not (math.isfinite(c.lr) and c.lr > 0):
-        raise TrainError(f"--lr must be a finite number > 0, got {c.lr!r}")
-    if not (math.isfinite(c.momentum) and c.momentum >= 0):
-        raise TrainError(f"--momentum must be a finite number >= 0, got {c.momentum!r}")
-    if c.epochs is not None and (not isinstance(c.epochs, int) or c.epochs < 1):
-        raise TrainError(f"--epochs must be a positive integer, got {c.epochs!r}")
-    if not isinstance(c.batch_size, int) or c.batch_size < 1:
-        raise TrainError(f"--batch-size must be a positive integer, got {c.batch_size!r}")
-    if any(not isinstance(h, int) or h < 1 for h in c.hidden):
-        raise TrainError(f"--hidden widths must be positive integers, got {list(c.hidden)!r}")
-    if not isinstance(c.seed, int) or c.seed < 0:
-        raise TrainError(f"--seed must be a non-negative integer, got {c.seed!r}")
+    if not (_is_int(c.batch_size) and c.batch_size >= 1):
+        raise ConfigError("batch_size", f"must be a positive integer, got {c.batch_size!r}")
+    hidden = c.hidden
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        raise ConfigError("hidden", f"must be a sequence of layer widths, got {hidden!r}")
+    if any(not _is_int(h) or h < 1 for h in hidden):
+        raise ConfigError(
+            "hidden",
+            f"widths must be positive integers, got {list(hidden)!r}",
+        )
+    if not (_is_int(c.seed) and c.seed >= 0):
+        raise ConfigError("seed", f"must be a non-negative integer, got {c.seed!r}")
+    if not isinstance(c.standardize, bool):
+        raise ConfigError("standardize", f"must be True or False, got {c.standardize!r}")
     if c.dataset == "mnist" and not c.data_dir:
-        raise TrainError(
-            "--dataset mnist needs --data-dir DIR, a folder with the four MNIST IDX files "
-            "(train-images-idx3-ubyte[.gz], ...); tinynet does not download anything"
+        raise ConfigError(
+            "data_dir",
+            "is needed for the mnist dataset: a folder with the four MNIST IDX files "
+            "(train-images-idx3-ubyte[.gz], ...); tinynet does not download anything",
         )
+    if c.data_dir is not None and not isinstance(c.data_dir, (str, os.PathLike)):
+        raise ConfigError("data_dir", f"must be a path, got {c.data_dir!r}")
 
 
 # --------------------------------------------------------------------------- data
@@ -199,53 +248,126 @@ def _split(X: np.ndarray, y: np.ndarray, test_fraction: float = 0.2, seed: int =
     return X[train], y[train], X[test], y[test]
 
 
+def _check_finite_rows(X: np.ndarray, what: str, after: str = "") -> None:
+    """Raise :class:`DataError` naming the first row of *X* with a NaN or infinity."""
+    finite = np.isfinite(X)
+    if finite.all():
+        return
+    bad_rows = ~finite.reshape(len(X), -1).all(axis=1)
+    row = int(np.argmax(bad_rows))
+    flat = X.reshape(len(X), -1)[row]
+    column = int(np.argmax(~np.isfinite(flat)))
+    raise DataError(f"{what} row {row} contains {flat[column]} (column {column}){after}")
+
+
+def _check_arrays(
+    X: np.ndarray, y: np.ndarray, what: str, n_classes: int, n_features: int | None
+) -> None:
+    """Shape, emptiness, finiteness and label checks of one split (*what* names it)."""
+    if X.ndim != 2:
+        raise DataError(f"{what}: expected a 2-d array (samples, features), got shape {X.shape}")
+    if len(X) == 0:
+        raise DataError(f"{what}: the set is empty (0 samples)")
+    if n_features is not None and X.shape[1] != n_features:
+        raise DataError(
+            f"{what} have {X.shape[1]} features per sample but the training set has "
+            f"{n_features}; both sets must come from the same kind of data"
+        )
+    if y.shape != (len(X),):
+        raise DataError(f"{what}: {len(X)} samples but labels of shape {y.shape}")
+    _check_finite_rows(X, what)
+    if not np.issubdtype(y.dtype, np.integer):
+        raise DataError(f"{what}: labels must be integers, got dtype {y.dtype}")
+    outside = (y < 0) | (y >= n_classes)
+    if outside.any():
+        row = int(np.argmax(outside))
+        raise DataError(
+            f"{what}: label of row {row} is {y[row]}, outside the classes 0..{n_classes - 1}"
+        )
+
+
 def load_data(config: TrainConfig) -> Data:
     """Load (or generate) the data set of *config* and standardise it with training statistics.
 
     The generated sets (spiral, moons) are always drawn with seed 0 and split 80/20 with
-    seed 0, so ``--seed`` changes the model and the batch order but not the data.
+    seed 0, so ``seed`` changes the model and the batch order but not the data.
+
+    Raises :class:`DataError` when a file cannot be read, a set is empty, the training
+    and test samples differ in size, a label is out of range, or a value is NaN/inf
+    (naming the set and the first bad row, e.g. ``training images row 17 contains nan``).
     """
+    config = config.resolved()
     ds = config.dataset
+    what = "images"
     if ds == "digits":
         X_tr, y_tr = tinynet.datasets.load_digits("train")
         X_te, y_te = tinynet.datasets.load_digits("test")
-        n_classes, what = 10, "UCI digits, 8x8 images (bundled)"
+        n_classes, description = 10, "UCI digits, 8x8 images (bundled)"
     elif ds == "mnist":
         try:
             X_tr, y_tr = tinynet.datasets.load_mnist(config.data_dir, "train")
             X_te, y_te = tinynet.datasets.load_mnist(config.data_dir, "test")
-        except (FileNotFoundError, ValueError) as exc:
-            raise TrainError(
-                f"cannot load MNIST from --data-dir {config.data_dir}: {exc}", exit_code=1
-            ) from exc
-        n_classes, what = 10, f"MNIST 28x28 images from {config.data_dir}"
+        except (OSError, ValueError, EOFError) as exc:
+            # The reader's message names the file; say which setting pointed there.
+            reason = str(exc) or type(exc).__name__
+            if isinstance(exc, OSError) and exc.strerror and exc.filename:
+                reason = f"{exc.strerror}: {exc.filename}"
+            raise DataError(f"cannot load MNIST from {config.data_dir}: {reason}") from exc
+        n_classes, description = 10, f"MNIST images from {config.data_dir}"
     elif ds == "spiral":
         X, y = tinynet.datasets.make_spiral(n_per_class=300, n_classes=3, noise=0.2, seed=0)
         X_tr, y_tr, X_te, y_te = _split(X, y)
-        n_classes, what = 3, "3-arm spiral, 900 points (generated, seed 0)"
+        n_classes, description, what = 3, "3-arm spiral, 900 points (generated, seed 0)", "points"
     else:  # moons
         X, y = tinynet.datasets.make_moons(n_samples=1000, noise=0.2, seed=0)
         X_tr, y_tr, X_te, y_te = _split(X, y)
-        n_classes, what = 2, "two moons, 1000 points (generated, seed 0)"
+        n_classes, description, what = 2, "two moons, 1000 points (generated, seed 0)", "points"
     X_tr = np.asarray(X_tr, dtype=np.float64)
     X_te = np.asarray(X_te, dtype=np.float64)
-    if config.standardize:
-        mean = X_tr.mean(axis=0)
-        std = X_tr.std(axis=0)
-        std[std < 1e-8] = 1.0  # constant features (blank border pixels): centre only
-    else:
-        mean = np.zeros(X_tr.shape[1])
-        std = np.ones(X_tr.shape[1])
-    return Data(
-        X_train=((X_tr - mean) / std).astype(np.float32),
-        y_train=np.asarray(y_tr, dtype=np.int64),
-        X_test=((X_te - mean) / std).astype(np.float32),
-        y_test=np.asarray(y_te, dtype=np.int64),
-        n_classes=n_classes,
-        mean=mean.astype(np.float32),
-        std=std.astype(np.float32),
-        description=what,
-    )
+    y_tr, y_te = np.asarray(y_tr), np.asarray(y_te)
+    if ds == "mnist" and X_tr.ndim == 2 and X_te.ndim == 2 and X_tr.shape[1] != X_te.shape[1]:
+        raise DataError(
+            f"MNIST training and test images differ in size: {X_tr.shape[1]} pixels per "
+            f"training image, {X_te.shape[1]} per test image (in {config.data_dir})"
+        )
+    _check_arrays(X_tr, y_tr, f"training {what}", n_classes, None)
+    _check_arrays(X_te, y_te, f"test {what}", n_classes, X_tr.shape[1])
+    # Overflow to inf (finite values beyond float32's range, or a mean/std beyond float64's)
+    # is reported just below, by row, instead of as a numpy warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if config.standardize:
+            mean = X_tr.mean(axis=0)
+            std = X_tr.std(axis=0)
+            std[std < 1e-8] = 1.0  # constant features (blank border pixels): centre only
+        else:
+            mean = np.zeros(X_tr.shape[1])
+            std = np.ones(X_tr.shape[1])
+        data = Data(
+            X_train=((X_tr - mean) / std).astype(np.float32),
+            y_train=np.asarray(y_tr, dtype=np.int64),
+            X_test=((X_te - mean) / std).astype(np.float32),
+            y_test=np.asarray(y_te, dtype=np.int64),
+            n_classes=n_classes,
+            mean=mean.astype(np.float32),
+            std=std.astype(np.float32),
+            description=description,
+        )
+    # Finite raw values can still overflow float32 (|x| > 3.4e38) or the mean/std.
+    note = " after standardisation (values too large for float32?)"
+    _check_finite_rows(data.X_train, f"training {what}", note)
+    _check_finite_rows(data.X_test, f"test {what}", note)
+    return data
+
+
+def _check_data(data: Data) -> None:
+    """The checks of :func:`load_data`, for a :class:`Data` passed to :func:`fit` directly."""
+    if not isinstance(data, Data):
+        raise DataError(f"data must be a tinynet.train.Data, got {type(data).__name__}")
+    if not (_is_int(data.n_classes) and data.n_classes >= 1):
+        raise DataError(f"data.n_classes must be a positive integer, got {data.n_classes!r}")
+    X_tr, X_te = np.asarray(data.X_train), np.asarray(data.X_test)
+    _check_arrays(X_tr, np.asarray(data.y_train), "data.X_train", data.n_classes, None)
+    _check_arrays(X_te, np.asarray(data.y_test), "data.X_test", data.n_classes, X_tr.shape[1])
 
 
 # --------------------------------------------------------------------------- model
@@ -256,9 +378,12 @@ def build_model(
     activation: str = "relu",
     seed: int = 0,
 ) -> nn.Sequential:
-    """``Dense -> activation -> ... -> Dense`` (logits), each layer seeded from *seed*."""
-    if activation not in ACTIVATIONS:
-        raise TrainError(f"unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}")
+    """``Dense -> activation -> ... -> Dense`` (logits), each layer seeded from *seed*.
+
+    Settings are checked by :func:`validate_config`; an unknown *activation* raises
+    :class:`ConfigError` here too, because this function is public.
+    """
+    _check_choice("activation", activation, tuple(ACTIVATIONS))
     sizes = [n_features, *hidden, n_classes]
     layer_seeds = np.random.SeedSequence(seed).generate_state(len(sizes) - 1)
     layers: list[nn.Module] = []
@@ -273,18 +398,17 @@ def make_optimizer(
     name: str, params: Any, lr: float, momentum: float = 0.9
 ) -> tinynet.optim.Optimizer:
     """The optimizer *name* (``sgd`` uses *momentum*; ``adam``/``adadelta`` their defaults)."""
+    _check_choice("optimizer", name, OPTIMIZERS)
     optim = tinynet.optim
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=momentum)
     if name == "adam":
         return optim.Adam(params, lr=lr)
-    if name == "adadelta":
-        return optim.Adadelta(params, lr=lr)
-    raise TrainError(f"unknown optimizer {name!r}; choose from {', '.join(OPTIMIZERS)}")
+    return optim.Adadelta(params, lr=lr)
 
 
 def evaluate(
-    model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = 2048
+    model: nn.Module, X: np.ndarray, y: np.ndarray, batch_size: int = EVAL_BATCH_SIZE
 ) -> tuple[float, float, np.ndarray]:
     """Mean cross-entropy, accuracy and the predicted classes (host array) of *model* on (X, y)."""
     total, predictions = 0.0, []
@@ -300,9 +424,134 @@ def evaluate(
     return total / n, float((pred == y).mean()) if len(y) else float("nan"), pred
 
 
+# --------------------------------------------------------------------------- memory
+def _architecture(n_features: int, hidden: Sequence[int], n_classes: int) -> str:
+    return "-".join(str(s) for s in (n_features, *hidden, n_classes))
+
+
+def training_memory_bytes(
+    n_features: int,
+    hidden: Sequence[int],
+    n_classes: int,
+    optimizer: str,
+    batch_size: int,
+    n_train: int,
+    n_test: int = EVAL_BATCH_SIZE,
+) -> tuple[int, int]:
+    r"""``(parameters, bytes)``: the parameter count and a lower estimate of the memory a run needs.
+
+    With layer sizes :math:`s_0, \dots, s_L` the MLP has
+    :math:`P = \sum_{l=1}^{L} (s_{l-1} + 1)\, s_l` parameters; training keeps, in float32,
+    the weights, their gradients and the optimizer's per-parameter state (:math:`k`
+    arrays: 1 for SGD's momentum, 2 for Adam and Adadelta), and per layer about three
+    activation-sized arrays (output, activation, gradient) of the largest batch, of
+    training or of evaluation,
+    :math:`b = \max(\min(\text{batch\_size}, n_\text{train}), \min(2048, n_\text{test}))`:
+
+    .. math:: \text{bytes} \approx 4 \big((2 + k) P + 3 b \textstyle\sum_{l} s_l\big)
+
+    Computed with Python integers, so absurd sizes give a (huge) number, never an overflow.
+    """
+    sizes = [int(n_features), *(int(h) for h in hidden), int(n_classes)]
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:]))
+    rows = max(min(int(batch_size), int(n_train)), min(EVAL_BATCH_SIZE, int(n_test)))
+    activations = 3 * rows * sum(sizes[1:])
+    return params, 4 * ((2 + _OPTIMIZER_SLOTS[optimizer]) * params + activations)
+
+
+def available_memory_bytes() -> int | None:
+    """Memory available to this run: free GPU memory on the cupy backend, else the host's.
+
+    Host memory is ``MemAvailable`` of ``/proc/meminfo`` (Linux), else the free pages
+    reported by ``sysconf``; ``None`` when the platform reports neither.
+    """
+    if backend_name() == "cupy":
+        try:
+            import cupy  # type: ignore[import-not-found]
+
+            free, _total = cupy.cuda.runtime.memGetInfo()
+            return int(free) + int(cupy.get_default_memory_pool().free_bytes())
+        except Exception:  # no device information: fall back to the host's memory
+            pass
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits_in_memory(config: TrainConfig, data: Data) -> int:
+    """Raise :class:`TooLargeError` if the run of *config* on *data* cannot fit in memory.
+
+    Called by :func:`fit` before any weight is allocated. Returns the parameter count.
+    """
+    config = config.resolved()
+    params, needed = training_memory_bytes(
+        data.n_features, config.hidden, data.n_classes, config.optimizer,
+        config.batch_size, len(data.X_train), len(data.X_test),
+    )  # fmt: skip
+    available = available_memory_bytes()
+    if available is not None and needed > available:
+        arch = _architecture(data.n_features, config.hidden, data.n_classes)
+        raise TooLargeError(
+            f"an MLP {arch} has {params:,} parameters; training it with {config.optimizer} "
+            f"needs about {needed:,} bytes ({_gib(needed)}; weights, gradients, optimizer "
+            f"state and activations in float32), but only {available:,} bytes "
+            f"({_gib(available)}) of memory are available"
+        )
+    return params
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB"
+
+
+def first_nonfinite_parameter(model: nn.Module) -> str | None:
+    """The name of the first parameter of *model* holding a NaN or infinity, else ``None``."""
+    for name, p in model.named_parameters():
+        if not bool(to_numpy(tinynet.backend.xp.isfinite(p.data).all())):
+            return name
+    return None
+
+
 # --------------------------------------------------------------------------- training
 @dataclass
+class StepInfo:
+    """What an ``on_step`` callback of :func:`fit` receives after every optimizer step.
+
+    ``running()`` returns this epoch's running mean loss and accuracy; it copies two
+    scalars from the device, so call it only when you will show them.
+    """
+
+    epoch: int
+    epochs: int
+    step: int
+    total_steps: int
+    _loss_sum: Any
+    _correct: Any
+    _seen: int
+
+    def running(self) -> tuple[float, float]:
+        return float(self._loss_sum) / self._seen, float(self._correct) / self._seen
+
+
+@dataclass
 class TrainResult:
+    """What :func:`fit` returns.
+
+    ``history`` holds one dict per epoch (``epoch``, ``train_loss``, ``train_acc``,
+    ``test_loss``, ``test_acc``, ``lr``, ``elapsed_s``); ``final`` the last epoch's
+    metrics plus ``epochs_run``, ``steps``, ``train_time_s``, ``steps_per_s`` and
+    ``wall_time_s``. ``diverged`` is true when the run stopped because the loss or a
+    weight became NaN/inf; ``diverged_reason`` then says which.
+    """
+
     config: TrainConfig
     model: nn.Sequential
     optimizer: Any
@@ -310,90 +559,50 @@ class TrainResult:
     history: list[dict[str, Any]] = field(default_factory=list)
     final: dict[str, Any] = field(default_factory=dict)
     diverged: bool = False
+    diverged_reason: str = ""
 
-    def log(self) -> dict[str, Any]:
-        """The JSON-able record written to ``log.json``."""
-        return {
-            "command": "tinynet train",
-            "config": self.config.to_dict(),
-            "data": {
-                "description": self.data.description,
-                "n_train": int(len(self.data.X_train)),
-                "n_test": int(len(self.data.X_test)),
-                "n_features": self.data.n_features,
-                "n_classes": self.data.n_classes,
-                "standardized_with": "training-set mean and std per feature",
-            },
-            "model": {
-                "layers": [repr(m) for m in self.model],
-                "n_parameters": int(self.model.num_parameters()),
-            },
-            "epochs": _json_safe(self.history),
-            "final": _json_safe(self.final),
-            "diverged": self.diverged,
-            "backend": backend_name(),
-            "versions": versions(),
-        }
-
-
-def versions() -> dict[str, str]:
-    import tqdm as _tqdm
-
-    info = {
-        "tinynet": tinynet.__version__,
-        "numpy": np.__version__,
-        "tqdm": _tqdm.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
-    if backend_name() == "cupy":
-        import cupy  # type: ignore[import-not-found]
-
-        info["cupy"] = cupy.__version__
-        try:
-            props = cupy.cuda.runtime.getDeviceProperties(cupy.cuda.Device().id)
-            info["gpu"] = (
-                props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
-            )
-        except Exception:  # pragma: no cover - informational only
-            pass
-    return info
-
-
-def _json_safe(obj: Any) -> Any:
-    """Replace NaN/inf (not valid JSON) by None, recursively."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_json_safe(v) for v in obj]
-    return obj
-
-
-def _postfix(epoch: int, epochs: int, loss: float, acc: float, test_acc: float) -> str:
-    test = "" if math.isnan(test_acc) else f" test_acc {test_acc:.3f}"
-    return f"epoch {epoch}/{epochs} loss {loss:.4f} acc {acc:.3f}{test}"
+    @property
+    def architecture(self) -> str:
+        """``"64-256-128-10"``: the layer sizes."""
+        return _architecture(self.data.n_features, self.config.hidden, self.data.n_classes)
 
 
 def fit(
     config: TrainConfig | None = None,
     *,
-    progress: bool = True,
     data: Data | None = None,
-    callback: Any = None,
+    callback: Callable[[dict[str, Any]], Any] | None = None,
+    on_step: Callable[[StepInfo], Any] | None = None,
+    progress: bool = False,
 ) -> TrainResult:
     """Train an MLP as configured; returns the model, the per-epoch history and final metrics.
 
-    *data* may be passed to reuse an already loaded :class:`Data` (it must match the
-    config's dataset). *callback*, if given, is called as ``callback(epoch_record)``
-    after every epoch.
+    *data* may be passed to reuse an already loaded :class:`Data` (it is checked like
+    loaded data). *callback*, if given, is called as ``callback(epoch_record)`` after
+    every epoch, *on_step* as ``on_step(StepInfo)`` after every optimizer step.
+    *progress* shows the progress bar of ``tinynet train`` (needs tqdm).
+
+    Raises :class:`ConfigError`, :class:`DataError` or :class:`TooLargeError` before any
+    training; a diverging run returns early with ``diverged`` set.
     """
     start = time.perf_counter()
-    config = (config or TrainConfig()).resolved()
+    if config is None:
+        config = TrainConfig()
+    if not isinstance(config, TrainConfig):
+        raise ConfigError("config", f"must be a TrainConfig, got {type(config).__name__}")
+    config = config.resolved()
     if data is None:
         data = load_data(config)
+    else:
+        _check_data(data)
+    check_fits_in_memory(config, data)
     assert config.epochs is not None and config.lr is not None
+    if progress:
+        # The bar is the command line's; imported here so the library needs no tqdm.
+        from tinynet.cli.progress import ProgressBar
+
+        bar = ProgressBar(config)
+        on_step, callback = bar.chain(on_step, callback, config.epochs)
     model = build_model(
         data.n_features, config.hidden, data.n_classes, config.activation, config.seed
     )
@@ -404,20 +613,9 @@ def fit(
         data.X_train, data.y_train, batch_size=config.batch_size, shuffle=True, seed=shuffle_seed
     )
     result = TrainResult(config=config, model=model, optimizer=opt, data=data)
-    steps_per_epoch = len(loader)
-    bar = tqdm(
-        total=config.epochs * steps_per_epoch,
-        desc=f"{config.dataset} {config.optimizer}",
-        unit="step",
-        disable=not progress,
-        leave=True,
-        mininterval=0.2,
-        dynamic_ncols=True,
-    )
+    total_steps = config.epochs * len(loader)
     steps = 0
     train_start = time.perf_counter()
-    last_postfix = train_start
-    test_acc = float("nan")
     try:
         for epoch in range(1, config.epochs + 1):
             model.train()
@@ -437,20 +635,10 @@ def fit(
                 correct = batch_correct if correct is None else correct + batch_correct
                 seen += n
                 steps += 1
-                bar.update(1)
-                if progress and time.perf_counter() - last_postfix > 0.5:
-                    # running means of this epoch (one device-to-host copy every 0.5 s)
-                    bar.set_postfix_str(
-                        _postfix(
-                            epoch,
-                            config.epochs,
-                            float(loss_sum) / seen,
-                            float(correct) / seen,
-                            test_acc,
-                        ),
-                        refresh=False,
+                if on_step is not None:
+                    on_step(
+                        StepInfo(epoch, config.epochs, steps, total_steps, loss_sum, correct, seen)
                     )
-                    last_postfix = time.perf_counter()
             train_loss = float(loss_sum) / seen
             train_acc = float(correct) / seen
             model.eval()
@@ -465,17 +653,22 @@ def fit(
                 "elapsed_s": time.perf_counter() - train_start,
             }
             result.history.append(record)
-            bar.set_postfix_str(
-                _postfix(epoch, config.epochs, train_loss, train_acc, test_acc), refresh=False
-            )
-            last_postfix = time.perf_counter()
             if callback is not None:
                 callback(record)
+            # A NaN/inf loss, or a weight that overflowed while the loss was still finite,
+            # makes every later step meaningless: stop and report it.
             if not math.isfinite(train_loss):
                 result.diverged = True
+                result.diverged_reason = f"the training loss is {train_loss} at epoch {epoch}"
+                break
+            bad = first_nonfinite_parameter(model)
+            if bad is not None:
+                result.diverged = True
+                result.diverged_reason = f"parameter {bad!r} is not finite at epoch {epoch}"
                 break
     finally:
-        bar.close()
+        if progress:
+            bar.close()
     train_time = time.perf_counter() - train_start
     last = result.history[-1]
     result.final = {
@@ -492,291 +685,38 @@ def fit(
     return result
 
 
-# --------------------------------------------------------------------------- outputs
-def save_run(
-    result: TrainResult, out_dir: str | os.PathLike[str], plot: bool = True
-) -> dict[str, Path]:
-    """Write the checkpoint, the JSON log and (if matplotlib is present) the plot to *out_dir*.
-
-    Returns the paths written. A missing matplotlib is not an error: the plot is skipped
-    and ``paths["plot_error"]`` holds the reason.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    paths: dict[str, Any] = {}
-    data = result.data
-    checkpoint = {
-        "model": result.model.state_dict(),
-        "optimizer": result.optimizer.state_dict(),
-        "config": result.config.to_dict(),
-        "normalization": {"mean": data.mean, "std": data.std},
-        "n_features": data.n_features,
-        "n_classes": data.n_classes,
-        "epoch": result.final.get("epochs_run", len(result.history)),
-    }
-    paths["checkpoint"] = out / CHECKPOINT_NAME
-    tinynet.save(checkpoint, paths["checkpoint"])
-    log = result.log()
-    log["files"] = {"checkpoint": CHECKPOINT_NAME, "log": LOG_NAME}
-    if plot:
-        try:
-            plot_curves(result.history, out / PLOT_NAME, title=_title(result.config, data))
-            paths["plot"] = out / PLOT_NAME
-            log["files"]["plot"] = PLOT_NAME
-        except ImportError as exc:
-            paths["plot_error"] = str(exc)
-    paths["log"] = out / LOG_NAME
-    tmp = paths["log"].with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(log, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, paths["log"])
-    return paths
-
-
-def _architecture(c: TrainConfig, data: Data) -> str:
-    return "-".join(str(s) for s in (data.n_features, *c.hidden, data.n_classes))
-
-
-def _title(c: TrainConfig, data: Data) -> str:
-    return (
-        f"{c.dataset}: MLP {_architecture(c, data)} ({c.activation}), {c.optimizer} lr={c.lr:g}, "
-        f"batch {c.batch_size}, seed {c.seed}, backend {backend_name()}"
-    )
-
-
-def plot_curves(
-    history: list[dict[str, Any]], path: str | os.PathLike[str], title: str = ""
-) -> None:
-    """Save a PNG with the loss (left) and accuracy (right) curves of *history*.
-
-    Uses matplotlib's Agg canvas directly (no ``pyplot``), so it neither needs a display
-    nor changes the backend of a running notebook.
-    """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(
-            "matplotlib is needed for the plot of the training curves but is not installed; "
-            "install it with: pip install 'tinynet[plot]'  (the checkpoint and log were still written)"
-        ) from exc
-    epochs = [r["epoch"] for r in history]
-    fig = Figure(figsize=(10, 4), dpi=100)
-    FigureCanvasAgg(fig)
-    ax_loss, ax_acc = fig.subplots(1, 2)
-    ax_loss.plot(epochs, [r["train_loss"] for r in history], label="train")
-    ax_loss.plot(epochs, [r["test_loss"] for r in history], label="test")
-    ax_loss.set_yscale("log")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("cross-entropy (log scale)")
-    ax_loss.set_title("loss")
-    ax_acc.plot(epochs, [100 * r["train_acc"] for r in history], label="train")
-    ax_acc.plot(epochs, [100 * r["test_acc"] for r in history], label="test")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (%)")
-    final = history[-1]["test_acc"] if history else float("nan")
-    ax_acc.set_title(f"accuracy (final test {100 * final:.1f}%)")
-    for ax in (ax_loss, ax_acc):
-        ax.grid(alpha=0.3)
-        ax.legend()
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    fig.savefig(os.fspath(path))
-
-
+# --------------------------------------------------------------------------- checkpoints
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Sequential, dict[str, Any]]:
-    """Rebuild the model saved by ``tinynet train --out`` and load its weights.
+    """Rebuild the model saved by ``tinynet train --out`` (or :func:`save_run`) and load its weights.
 
     Returns ``(model, checkpoint)``; ``checkpoint["normalization"]`` holds the mean and
     std to apply to new inputs, ``checkpoint["config"]`` the training configuration.
+    Raises :class:`DataError` when the file is not such a checkpoint.
     """
     ckpt = tinynet.load(path)
-    cfg = ckpt["config"]
-    model = build_model(
-        int(ckpt["n_features"]), tuple(cfg["hidden"]), int(ckpt["n_classes"]), cfg["activation"], 0
-    )
-    model.load_state_dict(ckpt["model"])
+    try:
+        cfg = ckpt["config"]
+        model = build_model(
+            int(ckpt["n_features"]),
+            tuple(int(h) for h in cfg["hidden"]),
+            int(ckpt["n_classes"]),
+            cfg["activation"],
+            0,
+        )
+        model.load_state_dict(ckpt["model"])
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise DataError(
+            f"{os.fspath(path)} is not a checkpoint of tinynet train: {type(exc).__name__}: {exc}"
+        ) from exc
     return model, ckpt
 
 
-# --------------------------------------------------------------------------- command line
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
+def __getattr__(name: str) -> Any:
+    # Writing files is the command line's job (tinynet.cli.outputs); these two names stay
+    # importable from here because notebooks and user code use them. Imported lazily so
+    # that ``import tinynet.train`` loads neither the command line nor matplotlib.
+    if name in ("save_run", "plot_curves"):
+        from tinynet.cli import outputs
 
-
-def _nonnegative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
-    return value
-
-
-def _int_at_least(lowest: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lowest:
-            raise argparse.ArgumentTypeError(f"must be >= {lowest}, got {value}")
-        return value
-
-    return parse
-
-
-def parse_hidden(text: str) -> tuple[int, ...]:
-    """``"256,128"`` -> ``(256, 128)``; ``"none"`` -> ``()`` (softmax regression)."""
-    stripped = text.strip().lower()
-    if stripped in ("none", "0"):
-        return ()
-    parts = [p.strip() for p in stripped.split(",")]
-    if not stripped or any(not p.isdigit() or int(p) < 1 for p in parts):
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive layer widths such as 256,128 (or 'none' for "
-            f"no hidden layer), got {text!r}"
-        )
-    return tuple(int(p) for p in parts)
-
-
-class _OneLineErrorParser(argparse.ArgumentParser):
-    """Only used for its ``error`` method, bound onto the ``train`` subparser."""
-
-    def error(self, message: str) -> Any:  # type: ignore[override]
-        print(f"{self.prog}: error: {message} (see '{self.prog} --help')", file=sys.stderr)
-        raise SystemExit(2)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``tinynet train`` options to *parser*."""
-    # argparse prints a multi-line usage before each error; a bad option should give one line.
-    parser.error = _OneLineErrorParser.error.__get__(parser)  # type: ignore[method-assign]
-    parser.description = (
-        "Train a multi-layer perceptron (Dense layers + activations, softmax cross-entropy). "
-        "Default: the bundled UCI digits, MLP 64-256-128-10 with ReLU, Adam lr 1e-3, "
-        "batch 32, 40 epochs, inputs standardised with training statistics, seed 0 "
-        "(about 98% test accuracy in a few seconds on a CPU)."
-    )
-    # fmt: off
-    arg = parser.add_argument
-    arg("--dataset", choices=DATASETS, default="digits",
-        help="bundled digits (default), generated spiral or moons, or MNIST from --data-dir")
-    arg("--data-dir", default=None, metavar="DIR",
-        help="folder with the MNIST IDX files (needed for --dataset mnist)")
-    arg("--hidden", type=parse_hidden, default=(256, 128), metavar="W1,W2,...",
-        help="hidden layer widths, e.g. 128 or 256,128, or 'none' (default: 256,128)")
-    arg("--activation", choices=list(ACTIVATIONS), default="relu",
-        help="activation after each hidden layer (default: relu)")
-    arg("--optimizer", choices=OPTIMIZERS, default="adam", help="optimizer (default: adam)")
-    arg("--lr", type=_positive_float, default=None,
-        help="learning rate (default: adam 1e-3, sgd 0.02, adadelta 1.0)")
-    arg("--momentum", type=_nonnegative_float, default=0.9,
-        help="momentum of --optimizer sgd (default: 0.9)")
-    arg("--epochs", type=_int_at_least(1), default=None,
-        help="passes over the training set (default: digits 40, spiral 200, moons 100, mnist 10)")
-    arg("--batch-size", type=_int_at_least(1), default=32, help="mini-batch size (default: 32)")
-    arg("--seed", type=_int_at_least(0), default=0,
-        help="seed of the initial weights and of the batch order (default: 0)")
-    arg("--no-standardize", dest="standardize", action="store_false",
-        help="feed raw inputs (default: standardise with the training set's mean and std)")
-    arg("--out", default=None, metavar="DIR",
-        help=f"write {CHECKPOINT_NAME}, {LOG_NAME} and {PLOT_NAME} into DIR (created if needed)")
-    arg("--no-plot", dest="plot", action="store_false",
-        help=f"do not write {PLOT_NAME} (then matplotlib is not needed)")
-    arg("--quiet", action="store_true", help="no progress bar")
-    # fmt: on
-
-
-def _check_out_dir(out: str) -> Path:
-    """Create *out* if needed and make sure a file can be written in it (before training)."""
-    path = Path(out)
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".tinynet-probe-", dir=path)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise TrainError(f"cannot write to --out {out}: {reason}") from None
-    return path
-
-
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``tinynet train`` (see :func:`add_arguments`)."""
-    start = time.perf_counter()
-    prog = "tinynet train"
-    try:
-        config = TrainConfig(
-            dataset=args.dataset,
-            data_dir=args.data_dir,
-            hidden=tuple(args.hidden),
-            activation=args.activation,
-            optimizer=args.optimizer,
-            lr=args.lr,
-            momentum=args.momentum,
-            epochs=args.epochs,
-            batch_size=args.batch_size,
-            seed=args.seed,
-            standardize=args.standardize,
-        ).resolved()
-        out = _check_out_dir(args.out) if args.out else None
-        data = load_data(config)
-        arch = _architecture(config, data)
-        print(
-            f"{prog}: {data.description}: {len(data.X_train)} train / {len(data.X_test)} test; "
-            f"MLP {arch} ({config.activation}), {config.optimizer} lr={config.lr:g}, "
-            f"batch {config.batch_size}, {config.epochs} epochs, seed {config.seed}, "
-            f"backend {backend_name()}",
-            flush=True,
-        )
-        # A run that blows up is reported once, below, instead of by numpy warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            result = fit(config, progress=not args.quiet, data=data)
-    except TrainError as exc:
-        print(f"{prog}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
-    f = result.final
-    n_test = len(result.data.y_test)
-    print(
-        f"test accuracy {100 * f['test_acc']:.2f}% ({round(f['test_acc'] * n_test)}/{n_test}), "
-        f"test loss {f['test_loss']:.4f}, train accuracy {100 * f['train_acc']:.2f}%"
-    )
-    wall = time.perf_counter() - start
-    result.final["wall_time_s"] = wall
-    print(
-        f"wall time {wall:.2f} s (training {f['train_time_s']:.2f} s), {f['steps']} steps, "
-        f"{f['steps_per_s']:.0f} steps/s"
-    )
-    status = 0
-    if result.diverged:
-        print(
-            f"{prog}: error: training diverged at epoch {f['epochs_run']} (loss is not finite); "
-            f"try a smaller --lr",
-            file=sys.stderr,
-        )
-        status = 1
-    if out is not None:
-        try:
-            paths = save_run(result, out, plot=args.plot)
-        except OSError as exc:
-            print(
-                f"{prog}: error: cannot write to --out {out}: {exc.strerror or exc}",
-                file=sys.stderr,
-            )
-            return 1
-        written = [str(p) for k, p in paths.items() if k != "plot_error"]
-        print("wrote " + ", ".join(written))
-        if "plot_error" in paths:
-            print(f"{prog}: note: no plot: {paths['plot_error']}", file=sys.stderr)
-    return status
+        return getattr(outputs, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -2,17 +2,18 @@
 
 Exit status: 0 when every check ran (whatever the verdicts), 1 when a check failed to
 run (a crash, or tinynet's own machinery found inconsistent), 2 for a usage error
-such as an unknown item.
+such as an unknown item. Errors use the one format of the command line
+(:mod:`tinynet.cli.errors`): ``tinynet audit: error: <message>`` on one line.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 
 from tinynet.audit.core import CHECKS, DEFAULT_DRAWS, ERROR, run_all
 from tinynet.audit.report import DEFAULT_WIDTH, format_detail, format_footer, format_table
+from tinynet.cli.errors import UsageError, print_error
 
 __all__ = ["add_arguments", "run"]
 
@@ -49,17 +50,15 @@ def run(args: argparse.Namespace) -> int:
     draws = int(getattr(args, "draws", DEFAULT_DRAWS))
     width = int(getattr(args, "width", DEFAULT_WIDTH))
     if draws < 10:
-        print(f"tinynet audit: --draws must be at least 10, got {draws}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--draws must be at least 10, got {draws}")
+    if width < 1:
+        raise UsageError(f"--width must be a positive number of columns, got {width}")
     items = [i.strip().upper() for i in (getattr(args, "item", None) or [])]
     unknown = [i for i in items if i not in CHECKS]
     if unknown:
-        print(
-            f"tinynet audit: unknown item {', '.join(repr(i) for i in unknown)}; "
-            f"choose from {', '.join(CHECKS)}",
-            file=sys.stderr,
+        raise UsageError(
+            f"unknown item {', '.join(repr(i) for i in unknown)}; choose from {', '.join(CHECKS)}"
         )
-        return 2
     start = time.perf_counter()
     results = run_all(items or None, draws=draws)
     seconds = time.perf_counter() - start
@@ -70,9 +69,7 @@ def run(args: argparse.Namespace) -> int:
         print(format_footer(results, seconds, draws))
     failed = [r.item for r in results if r.verdict == ERROR]
     if failed:
-        print(
-            f"tinynet audit: {len(failed)} check(s) failed to run: {', '.join(failed)}",
-            file=sys.stderr,
-        )
+        # Reported, not raised: the table above is the result, this line says it is incomplete.
+        print_error("tinynet audit", f"{len(failed)} check(s) failed to run: {', '.join(failed)}")
         return 1
     return 0
