@@ -4,6 +4,7 @@
     python3 tasks.py train [ARGS...]   # create .venv, install tinynet, run the training demo
     python3 tasks.py test  [PYTEST ARGS...]  # create .venv, install tinynet[dev], lint, run all tests
     python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
+    python3 tasks.py notebooks [ARGS...]  # install tinynet[notebooks]; rebuild and run the notebooks
 
 The virtual environment lives in ``.venv`` next to this file (override with
 ``TINYNET_VENV``). Installation is repeated only when ``pyproject.toml`` changes.
@@ -47,7 +48,7 @@ def ensure_env(extra: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"train", "test", "bench", "audit"}:
+    if not argv or argv[0] not in {"train", "test", "bench", "audit", "notebooks"}:
         print(__doc__)
         sys.exit(2)
     task, rest = argv[0], argv[1:]
@@ -69,6 +70,10 @@ def main(argv: list[str]) -> None:
     elif task == "bench":
         ensure_env("bench")
         run(PY, "-m", "benchmarks", *rest)
+    elif task == "notebooks":
+        # notebooks/NN_name.py -> NN_name.ipynb, executed with outputs (see notebooks/README.md)
+        ensure_env("notebooks")
+        run(PY, ROOT / "notebooks" / "sync.py", *rest)
 
 
 if __name__ == "__main__":

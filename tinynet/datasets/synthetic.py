@@ -20,7 +20,7 @@ def _check_noise(noise: float) -> float:
 
 
 def make_spiral(
-    n_per_class: int = 100, n_classes: int = 2, noise: float = 0.2, seed: int = 0
+    n_per_class: int = 100, n_classes: int = 3, noise: float = 0.2, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Interleaved spiral arms, one per class (the CS231n "spiral" toy set).
 
@@ -32,7 +32,8 @@ def make_spiral(
 
     Args:
         n_per_class (int): points per class (>= 1). Default: ``100``.
-        n_classes (int): number of classes / arms (>= 1). Default: ``2``.
+        n_classes (int): number of classes / arms (>= 1). Default: ``3``, as in the
+            classic course material and ``tinynet train --dataset spiral``.
         noise (float): standard deviation of the angular noise, in radians. Default: ``0.2``.
         seed (int): seed for ``numpy.random.default_rng``. Default: ``0``.
 
