@@ -225,7 +225,7 @@ def test_spiral_determinism_and_seeds():
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(ya, yb)
     assert not np.allclose(a, c)
-    assert make_spiral()[0].shape == (200, 2)
+    assert make_spiral()[0].shape == (300, 2)  # default: 3 arms of 100 points
 
 
 @settings(max_examples=30, deadline=None)

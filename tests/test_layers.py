@@ -119,13 +119,18 @@ def test_dense_integer_input_is_promoted():
 
 
 @pytest.mark.parametrize("kwargs", [
-    {"in_features": 0, "out_features": 2}, {"in_features": 2, "out_features": 2.0},
+    {"in_features": 0, "out_features": 2},
     {"in_features": 2, "out_features": 2, "activation": "gelu"},
     {"in_features": 2, "out_features": 2, "init": "orthogonal"},
 ])  # fmt: skip
 def test_dense_rejects_bad_arguments(kwargs):
     with pytest.raises(ValueError):
         nn.Dense(**kwargs)
+
+
+def test_dense_rejects_non_integer_sizes():
+    with pytest.raises(TypeError, match="out_features must be an integer"):
+        nn.Dense(2, 2.0)
 
 
 def test_dense_rejects_integer_dtype():

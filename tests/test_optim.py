@@ -277,7 +277,7 @@ def test_params_without_grad_are_skipped_and_grad_is_not_modified(name):
     opt.step()
     assert b.numpy().tolist() == [3.0, 4.0]
     assert b not in opt.state
-    assert a.grad is grad and a.grad.tolist() == [0.5, -0.5]  # weight decay never edits .grad
+    assert a.grad.data is grad and a.grad.data.tolist() == [0.5, -0.5]  # weight decay never edits .grad
     opt.zero_grad()
     assert a.grad is None and b.grad is None
 
@@ -475,10 +475,28 @@ def test_non_tensors_raise_type_error(params, message):
 
 def test_lr_zero_and_boundary_values_are_accepted():
     SGD(P, lr=0.0)
-    Adam(P, lr=0.0, betas=(0.0, 0.0), eps=0.0)
+    Adam(P, lr=0.0, betas=(0.0, 0.0), eps=5e-324)  # the smallest positive eps
     Adadelta(P, rho=0.0)
-    Adadelta(P, rho=1.0)
-    SGD(P, lr=0.1, momentum=0.9, dampening=1.0)
+    SGD(P, lr=0.1, momentum=0.0, dampening=1.0)  # no velocity: dampening is unused
+    SGD(P, lr=0.1, momentum=0.999, dampening=0.999)
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (lambda: Adam(P, eps=0.0), r"Adam: invalid eps=0\.0; it must be > 0.*0/0 = NaN"),
+        (lambda: Adadelta(P, rho=1.0), r"Adadelta: invalid rho=1\.0.*\[0\.0, 1\.0\).*never adapts"),
+        (lambda: SGD(P, lr=0.1, momentum=1.0), r"SGD: invalid momentum=1\.0.*never forgets"),
+        (lambda: SGD(P, lr=0.1, momentum=1.5), r"SGD: invalid momentum=1\.5"),
+        (
+            lambda: SGD(P, lr=0.1, momentum=0.9, dampening=1.0),
+            r"SGD: invalid dampening=1\.0 with momentum=0\.9.*no gradient after the first",
+        ),
+    ],
+)
+def test_values_that_silently_ruin_training_are_refused(factory, message):
+    with pytest.raises(ValueError, match=message):
+        factory()
 
 
 def test_repr_lists_groups():

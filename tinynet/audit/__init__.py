@@ -1,6 +1,6 @@
 """A machine-checked audit of the source documents' formulas (``tinynet audit``).
 
-Every inventory item of ``FORMULAS.md`` -- formulas F1-F18 and worked examples
+Every inventory item of ``docs/sources.md`` -- formulas F1-F18 and worked examples
 E1-E5 -- has one check that *computes* its verdict with tinynet's own machinery:
 
 * gradient formulas are evaluated as printed on many seeded random inputs and

@@ -1,6 +1,6 @@
 r"""The audit's framework: checks, results, verdicts, and the rules that decide them.
 
-A :class:`Check` is one inventory item of ``FORMULAS.md`` (F1-F18, E1-E5): its
+A :class:`Check` is one inventory item of ``docs/sources.md`` (F1-F18, E1-E5): its
 location in the source documents, the claim in short, and a function that
 *computes* the verdict. The function receives an :class:`Evidence` recorder, runs
 the document's formula as written next to tinynet's own machinery (autograd,

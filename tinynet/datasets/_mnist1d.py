@@ -16,6 +16,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import DTypeLike
 
+from tinynet.datasets._checks import as_int
+
 __all__ = ["load_mnist1d"]
 
 
@@ -59,19 +61,24 @@ def load_mnist1d(
     Raises:
         ImportError: if ``mnist1d`` is not installed (the message says
             ``pip install mnist1d``).
-        ValueError: on an unknown ``split``, override name or non-floating ``dtype``.
+        ValueError: on an unknown ``split``, override name or non-floating ``dtype``,
+            or when ``num_samples`` (>= 1) or ``seed`` (>= 0) is not an integer.
     """
     if split not in ("train", "test", "all"):
         raise ValueError(f"split must be 'train', 'test' or 'all', got {split!r}")
     np_dtype = np.dtype(dtype)
     if np_dtype.kind != "f":
         raise ValueError(f"dtype must be a floating dtype, got {np_dtype}")
+    # Checked before the (slow, optional) package is needed: 2.5 samples or seed=True
+    # would otherwise be truncated silently.
+    num_samples = as_int("load_mnist1d", "num_samples", num_samples, minimum=1)
+    seed = as_int("load_mnist1d", "seed", seed, minimum=0)
     data = _import_mnist1d_data()
     args = dict(data.get_dataset_args(as_dict=True))
     unknown = sorted(set(overrides) - set(args))
     if unknown:
         raise ValueError(f"unknown MNIST-1D argument(s) {unknown}; known: {sorted(args)}")
-    args.update(overrides, num_samples=int(num_samples), seed=int(seed))
+    args.update(overrides, num_samples=num_samples, seed=seed)
 
     np_state = np.random.get_state()
     py_state = random.getstate()

@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import DTypeLike
 
+from tinynet.datasets._checks import as_fraction, as_int
+
 __all__ = [
     "DIGITS_PATH",
     "DIGITS_SHA256",
@@ -105,12 +107,13 @@ def digits_split_indices(
     """
     labels = np.asarray(labels)
     if labels.ndim != 1:
-        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
-    if not 0.0 < float(test_fraction) < 1.0:
-        raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}")
-    seed = int(seed)
-    if not 0 <= seed < 2**64:
-        raise ValueError(f"seed must be a non-negative integer below 2**64, got {seed}")
+        raise ValueError(f"digits_split_indices: labels must be 1-D, got shape {labels.shape}")
+    test_fraction = as_fraction("digits_split_indices", "test_fraction", test_fraction)
+    seed = as_int("digits_split_indices", "seed", seed, minimum=0)
+    if seed >= 2**64:
+        raise ValueError(
+            f"digits_split_indices: seed must be a non-negative integer below 2**64, got {seed}"
+        )
     index = np.arange(labels.shape[0], dtype=np.int64)
     base = _splitmix64(np.array([seed], dtype=np.uint64))
     keys = _splitmix64(base ^ index.astype(np.uint64))
@@ -169,7 +172,8 @@ def load_digits(
         DatasetChecksumError: if the bundled file does not match :data:`DIGITS_SHA256`.
         FileNotFoundError: if the bundled file is missing.
         ValueError: on an unknown ``split``, a non-floating ``dtype`` or a bad
-            ``test_fraction``/``seed``.
+            ``test_fraction``/``seed`` (numpy integers and floats are accepted; bools,
+            strings and non-integral seeds are not).
 
     Example:
         >>> X, y = load_digits("train")
@@ -183,10 +187,8 @@ def load_digits(
         raise ValueError(f"dtype must be a floating dtype, got {np_dtype}")
     images, labels = _read_digits_file()
     if split == "all":
-        if not 0.0 < float(test_fraction) < 1.0:
-            raise ValueError(
-                f"test_fraction must be strictly between 0 and 1, got {test_fraction!r}"
-            )
+        as_fraction("load_digits", "test_fraction", test_fraction)
+        as_int("load_digits", "seed", seed, minimum=0)
         idx = np.arange(_N_SAMPLES)
     else:
         train_idx, test_idx = digits_split_indices(labels, seed=seed, test_fraction=test_fraction)

@@ -12,16 +12,27 @@ Files may be gzip-compressed (detected from their content, not their name).
 
 from __future__ import annotations
 
+import errno
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
-from typing import Literal
+from typing import IO, Literal
 
 import numpy as np
 from numpy.typing import DTypeLike
 
-__all__ = ["IDX_DTYPES", "MNIST_FILES", "load_mnist", "load_mnist_idx", "read_idx"]
+from tinynet.datasets._checks import as_int
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "IDX_DTYPES",
+    "MNIST_FILES",
+    "load_mnist",
+    "load_mnist_idx",
+    "read_idx",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -43,26 +54,65 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
+#: Default ``max_bytes`` of :func:`read_idx`: the most element data it will read
+#: (2 GiB; the MNIST training images are 47 MB). It bounds what a gzip file can make
+#: tinynet allocate, whatever its header declares ("gzip bomb").
+DEFAULT_MAX_BYTES = 2**31
 
-def _read_bytes(path: Path) -> bytes:
-    """Return the (decompressed) contents of ``path``."""
+_MAX_NDIM = 32  # numpy's limit (numpy 2 allows 64, numpy 1 only 32)
+_CHUNK = 1 << 20  # data is read in 1 MiB pieces, so memory follows the bytes really present
+
+
+def _open(path: Path) -> IO[bytes]:
+    """Open *path* for reading; a missing file is a ``FileNotFoundError`` naming it."""
     try:
-        raw = path.read_bytes()
+        return open(path, "rb")
     except FileNotFoundError:
-        raise FileNotFoundError(f"IDX file not found: {path}") from None
-    if raw[:2] == _GZIP_MAGIC:
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from None
-    return raw
+        raise FileNotFoundError(errno.ENOENT, "IDX file not found", str(path)) from None
 
 
-def read_idx(path: PathLike) -> np.ndarray:
+def _read_upto(stream: IO[bytes], n: int, *, preallocate: bool = False) -> bytearray:
+    """Up to *n* bytes (fewer only at the end of the data).
+
+    With *preallocate* (a plain file whose size was checked to hold *n* bytes) the
+    buffer is allocated once; otherwise (gzip) it grows chunk by chunk, so memory
+    follows the data actually decompressed, never a size the header merely declares.
+    """
+    if preallocate:
+        buf = bytearray(n)
+        view, done = memoryview(buf), 0
+        while done < n:
+            got = stream.readinto(view[done:])  # type: ignore[attr-defined]
+            if not got:
+                break
+            done += got
+        del view  # release the export, so the bytearray can be resized
+        del buf[done:]
+        return buf
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = stream.read(min(_CHUNK, n - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
+def read_idx(path: PathLike, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> np.ndarray:
     r"""Read one IDX file (optionally gzip-compressed) into a numpy array.
+
+    The header is read and checked first; the sizes it declares are multiplied with
+    exact integer arithmetic and compared with what the file holds (its size, for a
+    plain file) and with ``max_bytes`` *before* anything is allocated, and gzip data
+    is decompressed in bounded chunks, so a hostile file (absurd dimensions, a
+    decompression bomb) is refused with a ``ValueError`` instead of exhausting memory.
 
     Args:
         path (str or os.PathLike): the file to read.
+        max_bytes (int or None): the most bytes of element data to read; a larger
+            declared size is refused. ``None`` removes the limit (a plain file is
+            still checked against its own size). Default: :data:`DEFAULT_MAX_BYTES`
+            (2 GiB).
 
     Returns:
         np.ndarray: an array with the shape stored in the file and the
@@ -70,19 +120,42 @@ def read_idx(path: PathLike) -> np.ndarray:
         native byte order.
 
     Raises:
-        FileNotFoundError: if ``path`` does not exist.
+        FileNotFoundError: if ``path`` does not exist (other ``OSError``\ s, e.g. for
+            a directory or missing permission, name the path too).
         ValueError: if the magic number is bad, the type code unknown, the
             header or data is truncated, there are extra bytes after the data,
-            or the gzip stream is corrupt.  The message names the file.
+            the declared size exceeds the file or ``max_bytes``, or the gzip stream
+            is corrupt.  The message names the file.
     """
     path = Path(os.fspath(path))
-    raw = _read_bytes(path)
-    if len(raw) < 4:
+    if max_bytes is not None:
+        max_bytes = as_int("read_idx", "max_bytes", max_bytes, minimum=0)
+    try:
+        with _open(path) as f:
+            if f.read(2) == _GZIP_MAGIC:  # detected from the content, not the name
+                f.seek(0)
+                with gzip.GzipFile(fileobj=f, mode="rb") as stream:
+                    return _read_idx_stream(path, stream, None, max_bytes)
+            f.seek(0)
+            return _read_idx_stream(path, f, os.fstat(f.fileno()).st_size, max_bytes)
+    except (OSError, EOFError, zlib.error) as exc:
+        if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile) and exc.errno:
+            raise  # a file system error (permissions, I/O), already naming the file
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({exc})") from None
+
+
+def _read_idx_stream(
+    path: Path, stream: IO[bytes], file_size: int | None, max_bytes: int | None
+) -> np.ndarray:
+    what = "file" if file_size is not None else "decompressed data"
+    magic_bytes = _read_upto(stream, 4)
+    if len(magic_bytes) < 4:
         raise ValueError(
-            f"{path}: truncated IDX header: file has {len(raw)} bytes, the magic number needs 4"
+            f"{path}: truncated IDX header: {what} has {len(magic_bytes)} bytes, "
+            "the magic number needs 4"
         )
-    zero0, zero1, code, ndim = raw[0], raw[1], raw[2], raw[3]
-    magic = int.from_bytes(raw[:4], "big")
+    zero0, zero1, code, ndim = magic_bytes
+    magic = int.from_bytes(magic_bytes, "big")
     if zero0 != 0 or zero1 != 0:
         raise ValueError(
             f"{path}: bad IDX magic number 0x{magic:08X}: the first two bytes must be zero "
@@ -94,33 +167,57 @@ def read_idx(path: PathLike) -> np.ndarray:
             f"{path}: bad IDX magic number 0x{magic:08X}: unknown element type code "
             f"0x{code:02X} (known: {known})"
         )
+    if ndim > _MAX_NDIM:
+        raise ValueError(
+            f"{path}: the IDX header declares {ndim} dimensions; numpy arrays have at most "
+            f"{_MAX_NDIM} (MNIST files have 1 or 3)"
+        )
     header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
+    sizes = _read_upto(stream, 4 * ndim)
+    if len(sizes) < 4 * ndim:
         raise ValueError(
             f"{path}: truncated IDX header: {ndim} dimensions need {header_len} bytes, "
-            f"file has {len(raw)}"
+            f"{what} has {4 + len(sizes)}"
         )
-    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    shape = tuple(int.from_bytes(sizes[4 * i : 4 * i + 4], "big") for i in range(ndim))
     dtype = IDX_DTYPES[code]
-    count = int(np.prod(shape, dtype=np.int64))
-    expected = count * dtype.itemsize
-    actual = len(raw) - header_len
-    if actual < expected:
+    # Python integers: (2**32 - 1)**4 * 8 cannot wrap around as an int64 product would.
+    expected = math.prod(shape) * dtype.itemsize
+    if file_size is not None and file_size - header_len < expected:
         raise ValueError(
             f"{path}: truncated IDX data: shape {shape} of {dtype.name} needs {expected} bytes "
-            f"after the header, file has {actual}"
+            f"after the header, file has {file_size - header_len}"
         )
-    if actual > expected:
+    if max_bytes is not None and expected > max_bytes:
         raise ValueError(
-            f"{path}: {actual - expected} unexpected trailing bytes after the IDX data "
+            f"{path}: the IDX header declares shape {shape} of {dtype.name}, {expected} bytes "
+            f"of data, more than max_bytes={max_bytes}; pass a larger max_bytes (or None) "
+            "to read_idx if the file is genuine"
+        )
+    # Read in chunks: for gzip, memory grows only with the data actually decompressed.
+    raw = _read_upto(stream, expected, preallocate=file_size is not None)
+    if len(raw) < expected:
+        raise ValueError(
+            f"{path}: truncated IDX data: shape {shape} of {dtype.name} needs {expected} bytes "
+            f"after the header, {what} has {len(raw)}"
+        )
+    extra = _read_upto(stream, _CHUNK)  # bounded: a trailing bomb is not inflated
+    if extra:
+        count = f"{len(extra)}" if len(extra) < _CHUNK else f"at least {_CHUNK}"
+        raise ValueError(
+            f"{path}: {count} unexpected trailing bytes after the IDX data "
             f"(shape {shape} of {dtype.name} needs {expected} bytes)"
         )
-    data = np.frombuffer(raw, dtype=dtype, count=count, offset=header_len)
-    return data.astype(dtype.newbyteorder("="), copy=True).reshape(shape)
+    data = np.frombuffer(raw, dtype=dtype)
+    # Native byte order; a uint8 file needs no conversion and is not copied again.
+    return data.astype(dtype.newbyteorder("="), copy=not dtype.isnative).reshape(shape)
 
 
 def load_mnist_idx(
-    images_path: PathLike, labels_path: PathLike | None = None
+    images_path: PathLike,
+    labels_path: PathLike | None = None,
+    *,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     r"""Read an MNIST-style image file and, optionally, its label file.
 
@@ -130,6 +227,7 @@ def load_mnist_idx(
             (gzip-compressed or not).
         labels_path (str or os.PathLike, optional): an IDX file of unsigned
             bytes with 1 dimension ``(N,)``, such as ``train-labels-idx1-ubyte``.
+        max_bytes (int or None): passed to :func:`read_idx` for each file.
 
     Returns:
         tuple[np.ndarray, np.ndarray | None]: ``images`` uint8 of shape
@@ -147,7 +245,7 @@ def load_mnist_idx(
         >>> images.shape, labels.shape  # doctest: +SKIP
         ((10000, 28, 28), (10000,))
     """
-    images = read_idx(images_path)
+    images = read_idx(images_path, max_bytes=max_bytes)
     if images.dtype != np.uint8 or images.ndim != 3:
         raise ValueError(
             f"{Path(os.fspath(images_path))}: expected an MNIST image file (unsigned bytes, "
@@ -155,7 +253,7 @@ def load_mnist_idx(
         )
     if labels_path is None:
         return images, None
-    labels = read_idx(labels_path)
+    labels = read_idx(labels_path, max_bytes=max_bytes)
     if labels.dtype != np.uint8 or labels.ndim != 1:
         raise ValueError(
             f"{Path(os.fspath(labels_path))}: expected an MNIST label file (unsigned bytes, "
@@ -189,6 +287,7 @@ def load_mnist(
     flatten: bool = True,
     one_hot: bool = False,
     dtype: DTypeLike = "float32",
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> tuple[np.ndarray, np.ndarray]:
     r"""Load the MNIST training or test set from the standard files in ``directory``.
 
@@ -208,6 +307,7 @@ def load_mnist(
         flatten (bool): if True, ``X`` has shape ``(N, rows * cols)``, else ``(N, rows, cols)``.
         one_hot (bool): if True, ``y`` is a one-hot ``(N, 10)`` array of ``dtype``.
         dtype: floating dtype of ``X`` (and of ``y`` when ``one_hot``). Default: float32.
+        max_bytes (int or None): passed to :func:`read_idx` for each file.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: ``X`` and ``y`` (int64 labels 0..9, or one-hot).
@@ -227,7 +327,7 @@ def load_mnist(
     image_name, label_name = MNIST_FILES[split]
     images_path = _find_file(directory, image_name)
     labels_path = _find_file(directory, label_name)
-    images, labels = load_mnist_idx(images_path, labels_path)
+    images, labels = load_mnist_idx(images_path, labels_path, max_bytes=max_bytes)
     assert labels is not None
     if labels.size and int(labels.max()) > 9:
         raise ValueError(f"{labels_path}: label {int(labels.max())} is outside 0..9")

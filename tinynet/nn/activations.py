@@ -1,13 +1,14 @@
 r"""Activation functions as modules, for use inside :class:`~tinynet.nn.Sequential`.
 
 Each wraps the fused, numerically stable operation of :mod:`tinynet.ops.activations`
-(FORMULAS F8: seed 001 §4.1.1, seed 003 §4.3), so they are finite and have correct
+(docs/sources.md F8: seed 001 §4.1.1, seed 003 §4.3), so they are finite and have correct
 gradients even for inputs of :math:`\pm1000`.
 """
 
 from __future__ import annotations
 
 from tinynet import ops
+from tinynet.nn._checks import as_float, as_int
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
 
@@ -40,7 +41,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope = as_float("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.leaky_relu(x, negative_slope=self.negative_slope)
@@ -54,7 +55,7 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = as_int("Softmax", "axis", axis)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.softmax(x, axis=self.axis)
@@ -68,7 +69,7 @@ class LogSoftmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = axis
+        self.axis = as_int("LogSoftmax", "axis", axis)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.log_softmax(x, axis=self.axis)

@@ -2,7 +2,7 @@ r"""Functional forms of layers, activations and losses (as ``torch.nn.functional
 
 Activations (re-exported from :mod:`tinynet.ops`, where each is one stable fused
 operation): :func:`sigmoid`, :func:`tanh`, :func:`relu`, :func:`leaky_relu`,
-:func:`softmax`, :func:`log_softmax` (FORMULAS F8).
+:func:`softmax`, :func:`log_softmax` (docs/sources.md F8).
 
 Losses, and which formula of the source documents each reduction reproduces:
 
@@ -60,7 +60,7 @@ CLAMP_EPS = 1e-7
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     r"""$y = xW + b$ with ``weight`` of shape ``(in_features, out_features)``.
 
-    The row-vector convention of FORMULAS F7 (seed 004 §4.1). PyTorch's
+    The row-vector convention of docs/sources.md F7 (seed 004 §4.1). PyTorch's
     ``F.linear`` computes :math:`xW^\top + b` with ``weight`` of shape ``(out, in)``.
     """
     return _ops.affine(x if isinstance(x, Tensor) else Tensor(x), weight, bias)
@@ -201,19 +201,19 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
     ``reduction``
 
     ``'mean'`` (default)
-        :math:`\frac1n\sum_i(\hat y_i-y_i)^2` over all :math:`n` elements: FORMULAS
+        :math:`\frac1n\sum_i(\hat y_i-y_i)^2` over all :math:`n` elements: docs/sources.md
         F9 (seed 000 §4.1.3) and F11 (seed 003 §4.1.1), and PyTorch's default. It is
         the default because it does not grow with the batch size or the number of
         outputs, so a learning rate keeps its meaning when either changes.
     ``'sum'``
         :math:`\sum_i(\hat y_i-y_i)^2`.
     ``'half_sum'``
-        :math:`\frac12\sum_j(y_j-\hat y_j)^2`: FORMULAS F4 (seed 001 §4.2) and F10
+        :math:`\frac12\sum_j(y_j-\hat y_j)^2`: docs/sources.md F4 (seed 001 §4.2) and F10
         (seed 001 §4.1.3). The :math:`\frac12` cancels the 2 of the derivative, so
         :math:`\partial L/\partial\hat y_j = \hat y_j - y_j` exactly.
     ``'half_mean'``
         :math:`\frac1{2m}\sum_{i=1}^m\lVert y^{(i)}-\hat y^{(i)}\rVert^2` where
-        :math:`m` is the **batch size** ``input.shape[0]``: FORMULAS F12 (seed 004
+        :math:`m` is the **batch size** ``input.shape[0]``: docs/sources.md F12 (seed 004
         §4.1). F12 averages over samples only; for vector outputs of size :math:`K`
         the squared errors of one sample are summed, so this is :math:`K` times
         ``0.5 * mse_loss(..., 'mean')``. For a 1-D input the two coincide.
@@ -315,7 +315,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         Either integer class labels of shape ``(N,)`` with values in ``[0, C)``, or
         float probabilities/one-hot rows of shape ``(N, C)`` (as PyTorch accepts both).
     reduction:
-        ``'mean'`` over the :math:`N` samples (default; the average of FORMULAS F12,
+        ``'mean'`` over the :math:`N` samples (default; the average of docs/sources.md F12,
         seed 004 §4.1), ``'sum'``, or ``'none'`` (shape ``(N,)``).
 
     Computed by the fused :class:`CrossEntropy` operation (log-sum-exp forward,
@@ -371,7 +371,7 @@ def cross_entropy_probs(
 
     ``'mean'`` (default)
         sum over classes, mean over samples:
-        :math:`-\frac1m\sum_{i=1}^m\sum_k y^{(i)}_k\log\hat y^{(i)}_k`, FORMULAS F12
+        :math:`-\frac1m\sum_{i=1}^m\sum_k y^{(i)}_k\log\hat y^{(i)}_k`, docs/sources.md F12
         (seed 004 §4.1), and F9 (seed 000 §4.1.3) reading its :math:`n` as the number
         of samples.
     ``'sum'``
@@ -417,7 +417,7 @@ def binary_cross_entropy(
     reduction: str = "mean",
     eps: float = CLAMP_EPS,
 ) -> Tensor:
-    r"""Binary cross-entropy on probabilities :math:`z = P(y=1)`: FORMULAS F13 (seed 004 §4.2).
+    r"""Binary cross-entropy on probabilities :math:`z = P(y=1)`: docs/sources.md F13 (seed 004 §4.2).
 
     .. math:: J = -y\log z - (1-y)\log(1-z), \qquad
               \frac{\partial J}{\partial z} = -\frac{y}{z} + \frac{1-y}{1-z}

@@ -15,7 +15,7 @@ Where the random numbers come from
 
 Shape convention -- **differs from PyTorch**
     tinynet stores a dense weight as ``(in_features, out_features)`` because it
-    computes :math:`XW + b` (FORMULAS F7, seed 004 §4.1). So for a 2-D weight
+    computes :math:`XW + b` (docs/sources.md F7, seed 004 §4.1). So for a 2-D weight
     ``fan_in = shape[0]`` and ``fan_out = shape[1]``, the transpose of PyTorch's
     ``(out_features, in_features)`` layout.
 """
@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinynet.backend import asarray, xp
+from tinynet.nn._checks import as_float, as_int
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -49,19 +50,29 @@ __all__ = [
 _rng: np.random.Generator = np.random.default_rng()
 
 
+def _check_seed(owner: str, seed: Any) -> int:
+    # numpy would accept a float seed in some versions and give a bare message in others;
+    # a seed is a non-negative integer (numpy integers included).
+    return as_int(owner, "seed", seed, minimum=0)
+
+
 def manual_seed(seed: int) -> None:
     """Reset the module-level generator used by layers created without ``seed=``.
 
     After ``manual_seed(s)`` the same sequence of layer constructions gives the
-    same weights, on any backend.
+    same weights, on any backend. *seed* is a non-negative integer (Python or numpy).
     """
     global _rng
-    _rng = np.random.default_rng(seed)
+    _rng = np.random.default_rng(_check_seed("manual_seed", seed))
 
 
-def new_rng(seed: int | None = None) -> np.random.Generator:
-    """A fresh host generator (``numpy.random.default_rng(seed)``), e.g. for ``Dense(seed=...)``."""
-    return np.random.default_rng(seed)
+def new_rng(seed: int | None = None, *, owner: str = "new_rng") -> np.random.Generator:
+    """A fresh host generator (``numpy.random.default_rng(seed)``), e.g. for ``Dense(seed=...)``.
+
+    *seed* is ``None`` (fresh OS entropy) or a non-negative integer; *owner* names the
+    caller in the error message.
+    """
+    return np.random.default_rng(None if seed is None else _check_seed(owner, seed))
 
 
 def get_rng() -> np.random.Generator:
@@ -96,7 +107,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        a = 0.01 if param is None else float(param)
+        a = 0.01 if param is None else as_float("calculate_gain", "param", param)
         return math.sqrt(2.0 / (1.0 + a * a))
     raise ValueError(
         f"calculate_gain: unknown nonlinearity {nonlinearity!r}; expected one of "
@@ -118,6 +129,9 @@ def uniform_(
     t: Tensor, a: float = 0.0, b: float = 1.0, rng: np.random.Generator | None = None
 ) -> Tensor:
     r"""Fill *t* with samples of :math:`U(a, b)` (in place; returns *t*)."""
+    a, b = as_float("uniform_", "a", a), as_float("uniform_", "b", b)
+    if a > b:
+        raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
     rng = _rng if rng is None else rng
     return _fill(t, rng.uniform(a, b, size=t.shape))
 
@@ -134,7 +148,9 @@ def glorot_uniform_(t: Tensor, gain: float = 1.0, rng: np.random.Generator | Non
     are roughly linear around 0 (tanh, sigmoid, none). Glorot & Bengio, 2010.
     """
     fan_in, fan_out = calculate_fan_in_and_fan_out(t.shape)
-    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    if fan_in + fan_out == 0:
+        raise ValueError(f"glorot_uniform_: a tensor of shape {t.shape} has no fan-in or fan-out")
+    bound = as_float("glorot_uniform_", "gain", gain) * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -bound, bound, rng=rng)
 
 
@@ -161,6 +177,8 @@ def kaiming_uniform_(
     calls this function with ``a=sqrt(5)``, giving :math:`U(\pm 1/\sqrt{fan_{in}})`).
     """
     fan_in, _ = calculate_fan_in_and_fan_out(t.shape)
+    if fan_in == 0:
+        raise ValueError(f"kaiming_uniform_: a tensor of shape {t.shape} has fan-in 0")
     gain = calculate_gain(nonlinearity, a)
     bound = gain * math.sqrt(3.0 / fan_in)
     return uniform_(t, -bound, bound, rng=rng)

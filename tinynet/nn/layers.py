@@ -8,6 +8,7 @@ from typing import Any
 from tinynet import ops
 from tinynet.backend import xp
 from tinynet.nn import init as _init
+from tinynet.nn._checks import as_bool, as_int
 from tinynet.nn.module import Module
 from tinynet.tensor import Parameter, Tensor, get_default_dtype
 
@@ -26,7 +27,7 @@ ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
 class Dense(Module):
     r"""Fully connected layer :math:`Z = XW + b`, optionally followed by an activation.
 
-    The **row-vector convention** of FORMULAS F7 (seed 004 §4.1,
+    The **row-vector convention** of docs/sources.md F7 (seed 004 §4.1,
     :math:`z_l = X W_l + b_l`): a batch :math:`X` has one sample per row, shape
     ``(batch, in_features)``; :math:`W` has shape ``(in_features, out_features)``;
     :math:`b` (shape ``(out_features,)``) is broadcast over the rows. One sample's
@@ -42,7 +43,8 @@ class Dense(Module):
     Parameters
     ----------
     in_features, out_features:
-        Sizes of one input row and one output row.
+        Sizes of one input row and one output row: positive integers (Python or numpy;
+        ``0``, negatives, bools and floats raise).
     bias:
         Whether to add :math:`b` (initialised to zeros, as Keras does).
     activation:
@@ -79,29 +81,34 @@ class Dense(Module):
         seed: int | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"{type(self).__name__}: {name} must be a positive integer, got {value!r}"
-                )
-        if activation is not None and activation not in ACTIVATIONS:
+        owner = type(self).__name__
+        # numpy integers are fine (sizes often come from numpy arithmetic) and are
+        # stored as Python ints; 0, negatives, bools and floats are refused.
+        in_features = as_int(owner, "in_features", in_features, minimum=1)
+        out_features = as_int(owner, "out_features", out_features, minimum=1)
+        bias = as_bool(owner, "bias", bias)
+        if activation is not None and (
+            not isinstance(activation, str) or activation not in ACTIVATIONS
+        ):
             raise ValueError(
-                f"{type(self).__name__}: unknown activation {activation!r}; expected None or "
+                f"{owner}: unknown activation {activation!r}; expected None or "
                 f"one of {sorted(ACTIVATIONS)}"
             )
-        if init not in _init.INITIALIZERS:
+        if not isinstance(init, str) or init not in _init.INITIALIZERS:
             raise ValueError(
-                f"{type(self).__name__}: unknown init {init!r}; expected one of "
-                f"{sorted(_init.INITIALIZERS)}"
+                f"{owner}: unknown init {init!r}; expected one of {sorted(_init.INITIALIZERS)}"
             )
         self.in_features = in_features
         self.out_features = out_features
         self.activation = activation
         self.init = init
-        dtype = get_default_dtype() if dtype is None else xp.dtype(dtype)
+        try:
+            dtype = get_default_dtype() if dtype is None else xp.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype!r}") from None
         if dtype.kind != "f":
-            raise TypeError(f"{type(self).__name__}: dtype must be a floating dtype, got {dtype}")
-        rng = None if seed is None else _init.new_rng(seed)
+            raise TypeError(f"{owner}: dtype must be a floating dtype, got {dtype}")
+        rng = None if seed is None else _init.new_rng(seed, owner=owner)
 
         # Build with zeros, then fill in place: the initialisers work on any Parameter.
         self.weight = Parameter(xp.zeros((in_features, out_features), dtype=dtype))

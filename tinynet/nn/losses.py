@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.nn import functional as F
+from tinynet.nn._checks import as_float
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
 
@@ -24,17 +25,39 @@ __all__ = [
 
 
 class _Loss(Module):
+    #: The reductions the underlying function accepts (checked here, at construction,
+    #: so a typo fails where it was made rather than at the first batch).
+    _reductions: tuple[str, ...] = ("mean", "sum", "none")
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
+        if not isinstance(reduction, str) or reduction not in self._reductions:
+            raise ValueError(
+                f"{type(self).__name__}: reduction={reduction!r} is not supported; expected "
+                f"one of {self._reductions}"
+            )
         self.reduction = reduction
 
     def extra_repr(self) -> str:
         return f"reduction={self.reduction!r}"
 
 
+def _check_clamp_eps(owner: str, eps: float) -> float:
+    x = as_float(owner, "eps", eps)
+    if not 0.0 < x < 0.5:
+        raise ValueError(
+            f"{owner}: invalid eps={eps!r}; it must lie in (0, 0.5): probabilities are "
+            "clipped to [eps, 1] before the logarithm, so eps <= 0 lets log(0) = -inf "
+            "through and eps >= 0.5 flattens every prediction (zero gradients)"
+        )
+    return x
+
+
 class MSELoss(_Loss):
     r"""Squared error; ``reduction`` in ``'mean'`` (F9/F11), ``'sum'``, ``'half_sum'`` (F4/F10),
     ``'half_mean'`` (F12), ``'none'``. See :func:`~tinynet.nn.functional.mse_loss`."""
+
+    _reductions = ("mean", "sum", "half_sum", "half_mean", "none")
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.mse_loss(input, target, reduction=self.reduction)
@@ -65,7 +88,7 @@ class CrossEntropyProbsLoss(_Loss):
 
     def __init__(self, reduction: str = "mean", eps: float = F.CLAMP_EPS) -> None:
         super().__init__(reduction)
-        self.eps = eps
+        self.eps = _check_clamp_eps(type(self).__name__, eps)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.cross_entropy_probs(input, target, reduction=self.reduction, eps=self.eps)
@@ -76,7 +99,7 @@ class BCELoss(_Loss):
 
     def __init__(self, reduction: str = "mean", eps: float = F.CLAMP_EPS) -> None:
         super().__init__(reduction)
-        self.eps = eps
+        self.eps = _check_clamp_eps(type(self).__name__, eps)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
         return F.binary_cross_entropy(input, target, reduction=self.reduction, eps=self.eps)

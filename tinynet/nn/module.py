@@ -17,6 +17,7 @@ The attributes are visited in the order they were first assigned, so names and
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -43,6 +44,31 @@ def _children_of(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:
     elif isinstance(value, dict):
         for key, item in value.items():
             yield from _children_of(item, f"{prefix}.{key}")
+
+
+def _check_not_nested(state_dict: dict[Any, Any], where: str) -> None:
+    """Refuse a checkpoint or optimizer state passed where a model state dict belongs.
+
+    A model state dict maps names to arrays, never to dicts or lists; the two common
+    mistakes are told apart so the message can say what to pass instead.
+    """
+    keys = sorted(map(str, state_dict))
+    if {"state", "param_groups"} <= set(state_dict):
+        raise RuntimeError(
+            f"{where}: expected a model state dict {{parameter name: array}} as returned by "
+            f"Module.state_dict(), got an optimizer state dict (keys {keys[:10]}); load it "
+            "with optimizer.load_state_dict"
+        )
+    nested = [str(k) for k, v in state_dict.items() if isinstance(v, (dict, list, tuple))]
+    if nested:
+        hint = ""
+        if "model" in state_dict:
+            hint = "; it looks like a whole checkpoint: pass checkpoint['model']"
+        raise RuntimeError(
+            f"{where}: expected a model state dict {{parameter name: array}} as returned by "
+            f"Module.state_dict(), but the entries {nested[:10]} are containers, not arrays "
+            f"(keys {keys[:10]}){hint}"
+        )
 
 
 class Module:
@@ -187,13 +213,22 @@ class Module:
         the returned :class:`IncompatibleKeys`. A shape or dtype mismatch is an error
         either way (tinynet never casts silently, unlike PyTorch's ``load_state_dict``).
 
+        A dict that is not a model state dict at all -- a whole checkpoint
+        (``{"model": ..., "optimizer": ...}``) or an optimizer's state
+        (``{"state": ..., "param_groups": ...}``) -- raises ``RuntimeError`` saying what
+        was expected and which entry to pass, with ``strict=False`` too (it would
+        otherwise load nothing and report every key as missing).
+
         Nothing is changed unless every check passes. The parameter objects are kept
         (only their ``.data`` is replaced), so an optimizer holding them stays valid.
         """
+        where = f"load_state_dict for {type(self).__name__}"
         if not isinstance(state_dict, dict):
             raise TypeError(
-                f"load_state_dict: expected a dict of arrays, got {type(state_dict).__name__}"
+                f"{where}: expected a dict of arrays {{parameter name: array}} as returned by "
+                f"state_dict(), got {type(state_dict).__name__}"
             )
+        _check_not_nested(state_dict, where)
         own = dict(self.named_parameters())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -226,7 +261,7 @@ class Module:
                 # A copy: the model must not share memory with the caller's dict.
                 new_data[name] = asarray(array).copy()
         if errors:
-            raise RuntimeError(f"load_state_dict for {type(self).__name__}: " + "; ".join(errors))
+            raise RuntimeError(f"{where}: " + "; ".join(errors))
         for name, data in new_data.items():
             own[name].data = data
         return IncompatibleKeys(missing, unexpected)
@@ -281,6 +316,13 @@ class ModuleList(Module):
         if isinstance(index, slice):
             items = list(self)[index]
             return Sequential(*items) if isinstance(self, Sequential) else ModuleList(items)
+        try:
+            index = operator.index(index)  # numpy integers are fine; 1.0 is not
+        except TypeError:
+            raise TypeError(
+                f"{type(self).__name__} indices must be integers or slices, "
+                f"got {type(index).__name__}"
+            ) from None
         n = self._length
         if not -n <= index < n:
             raise IndexError(f"{type(self).__name__} index {index} out of range (length {n})")

@@ -45,7 +45,7 @@ class Adadelta(Optimizer):
     :math:`\epsilon = 0` every step would be exactly 0 forever. ``weight_decay``
     :math:`\lambda` adds :math:`\lambda x_t` to :math:`g_t` first (L2 penalty).
 
-    **Relation to the source document** (seed 001 §2.5.3, lines 503-527, FORMULAS.md F18).
+    **Relation to the source document** (seed 001 §2.5.3, lines 503-527, docs/sources.md F18).
     What matches Zeiler: the decay rate :math:`\rho` with typical value 0.95, the
     accumulator :math:`\Delta\theta^2_t = \rho\Delta\theta^2_{t-1} + (1-\rho)g^2` (it is
     :math:`E[g^2]_t`, despite its name), and the claim that no learning rate has to be
@@ -81,7 +81,9 @@ class Adadelta(Optimizer):
     lr:
         Factor applied to :math:`\Delta x_t`, ``>= 0`` (default 1.0 = Zeiler).
     rho:
-        Decay rate :math:`\rho \in [0, 1]`.
+        Decay rate :math:`\rho \in [0, 1)`. ``1`` is refused: both averages would stay 0
+        forever, every step would be :math:`-\sqrt\epsilon/\sqrt\epsilon\,g_t = -g_t`,
+        and Adadelta would silently be plain SGD that never adapts.
     eps:
         :math:`\epsilon > 0` (strictly: see above).
     weight_decay:
@@ -94,6 +96,10 @@ class Adadelta(Optimizer):
     State per parameter: ``step``, ``square_avg`` (:math:`E[g^2]`), ``acc_delta``
     (:math:`E[\Delta x^2]`), the names PyTorch uses.
     """
+
+    _hyperparameters = ("lr", "rho", "eps", "weight_decay")
+    _state_required = ("step", "square_avg", "acc_delta")
+    _state_nonnegative = ("square_avg", "acc_delta")
 
     def __init__(
         self,
@@ -116,8 +122,9 @@ class Adadelta(Optimizer):
             group["rho"],
             0.0,
             1.0,
-            False,
-            "it is the decay rate of running averages",
+            True,
+            "the decay rate of the running averages; at 1 they stay 0 forever and the "
+            "step never adapts",
         )
         out["eps"] = check_nonnegative("Adadelta", "eps", group["eps"])
         if out["eps"] == 0:
@@ -141,6 +148,7 @@ class Adadelta(Optimizer):
             edx2 *= rho
             edx2 += (1.0 - rho) * (delta * delta)
             p.data += lr * delta
+            p._bump_version()  # a pending backward that saved p.data must notice
             if trace is not None:
                 trace.append(
                     {

@@ -48,7 +48,7 @@ class Adam(Optimizer):
     ``weight_decay`` :math:`\lambda` adds :math:`\lambda\theta_{t-1}` to :math:`g_t` before
     everything else (an L2 penalty, as PyTorch's ``Adam``; not the decoupled AdamW).
 
-    **The "Adam" of seed 004 §4.1 (lines 210-220, FORMULAS.md F17) is not Adam.** It
+    **The "Adam" of seed 004 §4.1 (lines 210-220, docs/sources.md F17) is not Adam.** It
     writes :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2)(g_t - m_t)` and
     :math:`\theta_t = \theta_t - \alpha\, m_t/(\sqrt{v_t}+\epsilon)`: the second
     accumulator averages the *signed, unsquared* deviation :math:`g-m`, and there is no
@@ -80,8 +80,10 @@ class Adam(Optimizer):
         :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`: at 1 the bias correction
         :math:`1-\beta^t` would be 0 and the averages would never move.
     eps:
-        :math:`\epsilon \ge 0`. ``0`` is allowed (then a coordinate whose gradients have
-        all been exactly 0 gives 0/0).
+        :math:`\epsilon > 0`. ``0`` is refused: a coordinate whose gradients have all
+        been exactly 0 (a dead ReLU unit, an unused embedding row) has
+        :math:`\hat m = \sqrt{\hat v} = 0`, and its update would be :math:`0/0` = NaN,
+        which then spreads through the whole model.
     weight_decay:
         :math:`\lambda \ge 0`.
     trace:
@@ -92,6 +94,10 @@ class Adam(Optimizer):
     State per parameter: ``step`` (:math:`t`), ``exp_avg`` (:math:`m_t`),
     ``exp_avg_sq`` (:math:`v_t`), the names PyTorch uses.
     """
+
+    _hyperparameters = ("lr", "betas", "eps", "weight_decay")
+    _state_required = ("step", "exp_avg", "exp_avg_sq")
+    _state_nonnegative = ("exp_avg_sq",)
 
     def __init__(
         self,
@@ -117,6 +123,12 @@ class Adam(Optimizer):
             check_interval("Adam", "betas[1]", betas[1], 0.0, 1.0, True, why),
         )
         out["eps"] = check_nonnegative("Adam", "eps", group["eps"])
+        if out["eps"] == 0:
+            raise ValueError(
+                f"Adam: invalid eps={group['eps']!r}; it must be > 0, because a coordinate "
+                "whose gradients have all been 0 (a dead unit) would get the update "
+                "0/0 = NaN"
+            )
         out["weight_decay"] = check_nonnegative("Adam", "weight_decay", group["weight_decay"])
         return out
 
@@ -145,6 +157,7 @@ class Adam(Optimizer):
             update = m / denom
             update *= lr / bc1
             p.data -= update
+            p._bump_version()  # a pending backward that saved p.data must notice
             if trace is not None:
                 trace.append(
                     {

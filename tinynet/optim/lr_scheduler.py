@@ -19,9 +19,10 @@ Difference from PyTorch: schedulers here only have the *recursive* ("chainable")
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
-from tinynet.optim.optimizer import Optimizer, _as_float
+from tinynet.optim.optimizer import Optimizer, _as_float, check_lr
 
 __all__ = ["LRScheduler", "ExponentialLR", "StepLR"]
 
@@ -65,16 +66,58 @@ class LRScheduler:
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a state saved by :meth:`state_dict`."""
+        """Restore a state saved by :meth:`state_dict`.
+
+        Every value is checked (an integer epoch counter ``>= 0``, one finite rate
+        ``>= 0`` per parameter group of the optimizer, valid ``gamma``/``step_size``)
+        before anything changes; a problem raises ``ValueError`` saying what was
+        expected (``TypeError`` if *state_dict* is not a dict).
+        """
+        name = type(self).__name__
+        where = f"{name}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(
+                f"{where}: expected the dict returned by {name}.state_dict(), got a "
+                f"{type(state_dict).__name__}"
+            )
         expected = set(self.state_dict())
         if set(state_dict) != expected:
+            hint = " (a state saved by another kind of scheduler?)"
+            if "scheduler" in state_dict or "optimizer" in state_dict:
+                hint = " (a whole checkpoint? pass the scheduler's own entry)"
             raise ValueError(
-                f"{type(self).__name__}.load_state_dict: expected the keys {sorted(expected)}, "
-                f"got {sorted(state_dict)} (a state saved by another kind of scheduler?)"
+                f"{where}: expected the keys {sorted(expected)}, "
+                f"got {sorted(map(str, state_dict))}{hint}"
             )
+        n_groups = len(self.optimizer.param_groups)
+        values: dict[str, Any] = {}
         for key, value in state_dict.items():
-            setattr(self, key, list(value) if isinstance(value, (list, tuple)) else value)
-        self.last_epoch = int(self.last_epoch)
+            if key == "last_epoch":
+                if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+                    raise ValueError(f"{where}: last_epoch must be an integer >= 0, got {value!r}")
+                values[key] = int(value)
+            elif key in ("base_lrs", "_last_lr"):
+                if not isinstance(value, (list, tuple)) or len(value) != n_groups:
+                    raise ValueError(
+                        f"{where}: {key} must be a list of {n_groups} learning rates (one per "
+                        f"parameter group of the optimizer), got {value!r}"
+                    )
+                values[key] = [check_lr(where, lr) for lr in value]
+            elif key == "gamma":
+                values[key] = _check_gamma(where, value)
+            elif key == "step_size":
+                values[key] = _check_step_size(value, where)
+            else:  # an attribute of a subclass: restored as it was saved
+                values[key] = list(value) if isinstance(value, (list, tuple)) else value
+        for key, value in values.items():
+            setattr(self, key, value)
+
+
+def _check_step_size(step_size: Any, name: str = "StepLR") -> int:
+    """An integer ``>= 1`` (numpy integers too; not a bool or a float such as ``2.0``)."""
+    if isinstance(step_size, bool) or not isinstance(step_size, numbers.Integral) or step_size < 1:
+        raise ValueError(f"{name}: invalid step_size={step_size!r}; it must be an integer >= 1")
+    return int(step_size)
 
 
 def _check_gamma(name: str, gamma: Any) -> float:
@@ -90,7 +133,7 @@ def _check_gamma(name: str, gamma: Any) -> float:
 class ExponentialLR(LRScheduler):
     r"""Multiply the learning rate by :math:`\gamma` at every :meth:`step` (as ``torch.optim.lr_scheduler.ExponentialLR``).
 
-    This is the exponential decay of seed 003 §4.3 (line 193, FORMULAS.md F15):
+    This is the exponential decay of seed 003 §4.3 (line 193, docs/sources.md F15):
 
     .. math:: \alpha_{new} = \alpha_{old}\cdot\gamma,
 
@@ -120,9 +163,7 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if isinstance(step_size, bool) or not isinstance(step_size, int) or step_size < 1:
-            raise ValueError(f"StepLR: invalid step_size={step_size!r}; it must be an integer >= 1")
-        self.step_size = step_size
+        self.step_size = _check_step_size(step_size)
         self.gamma = _check_gamma("StepLR", gamma)
         super().__init__(optimizer)
 

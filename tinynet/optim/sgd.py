@@ -9,6 +9,7 @@ from tinynet.backend import to_numpy, xp
 from tinynet.optim.optimizer import (
     Optimizer,
     ParamGroup,
+    check_bool,
     check_interval,
     check_lr,
     check_nonnegative,
@@ -20,7 +21,7 @@ __all__ = ["SGD"]
 class SGD(Optimizer):
     r"""Stochastic gradient descent (as ``torch.optim.SGD``).
 
-    **Plain SGD** (``momentum=0``) is the update of the source documents (FORMULAS.md
+    **Plain SGD** (``momentum=0``) is the update of the source documents (docs/sources.md
     F14: seed 001 §2.5.1 line 450, seed 003 §4.2 line 183 and §4.2.1 line 585,
     seed 004 §4.1 line 204):
 
@@ -65,15 +66,23 @@ class SGD(Optimizer):
         Learning rate :math:`\alpha \ge 0` (required, as in PyTorch). ``0`` is allowed
         and leaves the parameters unchanged.
     momentum, dampening, nesterov, weight_decay:
-        As above. ``momentum >= 0``; ``0 <= dampening <= 1``; ``weight_decay >= 0``.
+        As above. ``0 <= momentum < 1``; ``0 <= dampening <= 1``, and ``< 1`` when
+        ``momentum > 0``; ``nesterov`` a bool; ``weight_decay >= 0``.
     trace:
         Record, for each updated parameter, ``g`` (the gradient actually used, weight
         decay included), ``velocity`` (:math:`b_t`, or ``None`` without momentum),
         ``update`` (the amount subtracted, :math:`\alpha d_t`) and ``param`` (after the
         step) in :attr:`last_trace`.
 
-    Bad hyperparameters raise ``ValueError`` at construction.
+    Bad hyperparameters raise ``ValueError`` at construction, including two that
+    PyTorch accepts but that silently ruin training: ``momentum >= 1`` (the velocity
+    never forgets a gradient, :math:`b_t = \sum_s g_s` at :math:`\mu = 1`, and grows
+    without bound beyond) and ``dampening = 1`` with momentum (after the first step no gradient
+    enters the velocity any more, :math:`b_t = \mu^{t-1} g_1`).
     """
+
+    _hyperparameters = ("lr", "momentum", "dampening", "nesterov", "weight_decay")
+    _state_optional = ("momentum_buffer",)
 
     def __init__(
         self,
@@ -97,13 +106,23 @@ class SGD(Optimizer):
     def _validate(self, group: dict[str, Any]) -> dict[str, Any]:
         out = dict(group)
         out["lr"] = check_lr("SGD", group["lr"])
-        out["momentum"] = check_nonnegative("SGD", "momentum", group["momentum"])
+        out["momentum"] = check_interval(
+            "SGD", "momentum", group["momentum"], 0.0, 1.0, True,
+            "the fraction of the velocity kept per step; at 1 or more it never forgets "
+            "old gradients and the steps grow without bound",
+        )  # fmt: skip
         out["dampening"] = check_interval(
             "SGD", "dampening", group["dampening"], 0.0, 1.0, False,
-            "the fraction of each gradient that is held back from the velocity",
+            "the fraction of each gradient held back from the velocity",
         )  # fmt: skip
+        if out["momentum"] > 0 and out["dampening"] == 1:
+            raise ValueError(
+                f"SGD: invalid dampening={group['dampening']!r} with "
+                f"momentum={group['momentum']!r}; with momentum it must be < 1, because at 1 "
+                "no gradient after the first would ever reach the velocity"
+            )
         out["weight_decay"] = check_nonnegative("SGD", "weight_decay", group["weight_decay"])
-        out["nesterov"] = bool(group["nesterov"])
+        out["nesterov"] = check_bool("SGD", "nesterov", group["nesterov"])
         if out["nesterov"] and (out["momentum"] <= 0 or out["dampening"] != 0):
             raise ValueError(
                 f"SGD: nesterov=True needs momentum > 0 and dampening = 0, got "
@@ -130,6 +149,7 @@ class SGD(Optimizer):
                 direction = g
             update = lr * direction
             p.data -= update
+            p._bump_version()  # a pending backward that saved p.data must notice
             if trace is not None:
                 trace.append(
                     {
