@@ -53,6 +53,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--budget", type=float, help="seconds of timed rounds per (size, dtype) cell")
     p.add_argument("--out", default=None, help="results directory (default benchmarks/results)")
+    p.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="also time the tinynet in another checkout DIR (e.g. a worktree of the previous "
+        "main) as 'tinynet-baseline', side by side in the same run",
+    )
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     p.add_argument("--no-micro", action="store_true", help="skip the per-op micro-benchmark")
     p.add_argument("--no-gpu", action="store_true", help="skip the GPU section")
@@ -151,6 +157,14 @@ def _run(args: argparse.Namespace) -> int:
         wanted.insert(0, REFERENCE)
     out_dir = Path(args.out) if args.out else common.REPO_ROOT / "benchmarks" / "results"
     env = _subprocess_env()
+    if args.baseline:
+        if args.same_process:
+            raise SystemExit("--baseline needs one worker process per implementation")
+        baseline = Path(args.baseline).resolve()
+        if not (baseline / "tinynet" / "__init__.py").is_file():
+            raise SystemExit(f"--baseline {args.baseline}: no tinynet package in that folder")
+        env["TINYNET_BASELINE"] = str(baseline)
+        wanted.insert(wanted.index("tinynet") + 1 if "tinynet" in wanted else 1, "tinynet-baseline")
     skipped: list[dict[str, str]] = []
 
     machine = common.machine_info(args.threads)

@@ -21,19 +21,31 @@ import sys
 import tempfile
 import time
 import traceback
+from pathlib import Path
 from typing import Any
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: name -> (module, extra arguments for its Trainer, TINYNET_BACKEND)
 IMPLS: dict[str, tuple[str, dict[str, Any], str]] = {
     "numpy": ("impl_numpy", {}, "numpy"),
     "tinynet": ("impl_tinynet", {}, "numpy"),
+    # another checkout of tinynet (``--baseline DIR``), e.g. the previous main, timed
+    # side by side with this one in the same run
+    "tinynet-baseline": ("impl_tinynet", {}, "numpy"),
     "torch": ("impl_torch", {}, "numpy"),
     "dezero": ("impl_dezero", {}, "numpy"),
     "cupy": ("impl_numpy", {"xp": "cupy"}, "numpy"),
     "tinynet-cupy": ("impl_tinynet", {}, "cupy"),
     "torch-cuda": ("impl_torch", {"device": "cuda"}, "numpy"),
 }
-MICRO_CASE = {"numpy": "numpy", "tinynet": "tinynet", "torch": "torch", "dezero": "dezero"}
+MICRO_CASE = {
+    "numpy": "numpy",
+    "tinynet": "tinynet",
+    "tinynet-baseline": "tinynet",
+    "torch": "torch",
+    "dezero": "dezero",
+}
 
 
 # --------------------------------------------------------------------------- worker side
@@ -67,6 +79,13 @@ class _Server:
             name = cp.cuda.runtime.getDeviceProperties(0)["name"]
             name = name.decode() if isinstance(name, bytes) else str(name)
             return {"ready": True, "why": why, "device": name}
+        if self.name == "tinynet-baseline":
+            import tinynet
+
+            where = Path(tinynet.__file__).resolve().parent.parent
+            if where == _REPO_ROOT:
+                return {"ready": False, "why": "the baseline imported this checkout's tinynet"}
+            return {"ready": True, "why": f"tinynet from {where}"}
         if self.name == "tinynet-cupy":
             import tinynet
 
@@ -159,6 +178,11 @@ def serve(name: str) -> int:
     # Keep stdout for the protocol: anything a library prints goes to stderr.
     out = sys.stdout
     sys.stdout = sys.stderr
+    if name == "tinynet-baseline":
+        # Ahead of the working directory too (``python -m`` puts it first), so that
+        # ``import tinynet`` finds the baseline checkout; ``benchmarks`` is already
+        # imported from this one.
+        sys.path.insert(0, os.environ.get("TINYNET_BASELINE", ""))
     try:
         server = _Server(name)
         hello = server.check()
@@ -215,6 +239,15 @@ class Worker:
         self.name = name
         env = dict(env)
         env["TINYNET_BACKEND"] = IMPLS[name][2]
+        if name == "tinynet-baseline":
+            # The baseline checkout's ``tinynet`` package comes first on the path, so
+            # ``import tinynet`` in this worker loads it instead of this checkout's.
+            baseline = env.get("TINYNET_BASELINE", "")
+            if not baseline:
+                raise WorkerError("tinynet-baseline needs TINYNET_BASELINE=DIR (--baseline)")
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(_REPO_ROOT), env.get("PYTHONPATH", "")) if p
+            )
         # stderr goes to a file: a pipe nobody reads could fill up and block the worker.
         self.stderr = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(

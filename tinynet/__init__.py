@@ -6,7 +6,7 @@ Quick start::
     x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = (x * x).sum()
     y.backward()
-    x.grad            # array([2., 4., 6.], dtype=float32)
+    x.grad            # tensor([2., 4., 6.], dtype=float32)
 
 Submodules: :mod:`tinynet.tensor` (Tensor, autograd engine), :mod:`tinynet.ops`
 (primitive operations), :mod:`tinynet.backend` (numpy/cupy), :mod:`tinynet.gradcheck`,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from tinynet.autograd import AnomalyError, detect_anomaly, grad
 from tinynet.backend import BackendUnavailableError, backend_name, to_numpy, xp
 from tinynet.gradcheck import GradcheckError, central_difference, gradcheck, numerical_grad
 from tinynet.ops import (
@@ -61,6 +62,7 @@ float64 = xp.dtype("float64")
 __all__ = [
     "Tensor", "Parameter", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
     "get_default_dtype", "set_default_dtype", "float32", "float64",
+    "detect_anomaly", "AnomalyError", "grad",
     "backend_name", "to_numpy", "BackendUnavailableError", "xp",
     "gradcheck", "numerical_grad", "central_difference", "GradcheckError",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",

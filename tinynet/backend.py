@@ -95,9 +95,16 @@ def backend_name() -> str:
 
 
 def to_numpy(array: Any) -> numpy.ndarray:
-    """Return *array* as a host ``numpy.ndarray`` (copies from the GPU under cupy)."""
+    """Return *array* (an array or a Tensor) as a host ``numpy.ndarray``.
+
+    Copies from the GPU under cupy; a numpy array is returned as it is.
+    """
     if isinstance(array, numpy.ndarray):
         return array
+    if hasattr(array, "_ctx") and hasattr(array, "data"):  # a tinynet Tensor
+        array = array.data
+        if isinstance(array, numpy.ndarray):
+            return array
     if _NAME == "cupy" and isinstance(array, xp.ndarray):
         return xp.asnumpy(array)
     return numpy.asarray(array)

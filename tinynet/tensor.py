@@ -15,14 +15,36 @@ This module is the heart of tinynet and is meant to be read in one sitting.
 
   where :math:`\bar v = \partial L / \partial v` is the *adjoint* of :math:`v`.
 
+Semantics, as in numpy and PyTorch:
+
+* ``==``, ``!=``, ``<``, ``<=``, ``>``, ``>=`` are elementwise and give boolean tensors
+  without gradient; tensors stay hashable by identity (usable as dict keys).
+* ``bool(t)`` is the truth value of a one-element tensor; for more elements it is an
+  error ("ambiguous"): say ``(t > 0).any()`` or ``.all()``. ``float(t)``, ``int(t)``
+  and ``abs(t)`` work; ``numpy.asarray(t)`` is the host array, and a numpy ufunc on a
+  tensor runs tinynet's differentiable op (or raises if there is none).
+* In-place updates (``+= -= *= /=``, ``add_``, ``zero_``, ...) change the array and
+  keep the object. They are allowed on tensors that need no gradient and inside
+  :func:`no_grad` (the update idiom ``with tn.no_grad(): w -= lr * w.grad``); on a
+  tensor that is part of a recorded graph they raise. Every in-place change, the
+  optimizers' updates included, bumps the tensor's **version**: a backward that would
+  read an array changed after its forward raises instead of returning a wrong gradient.
+* The engine checks each ``Function.backward``: one entry per input, ``None`` or an
+  array of the input's dtype whose shape broadcasts to it. Every ``.grad`` is an array
+  of its own, in its tensor's dtype, never shared with another tensor.
+* :func:`detect_anomaly` finds the first operation whose forward or backward makes nan
+  or inf.
+
 Differences from PyTorch, stated once here:
 
-* ``Tensor.grad`` is a plain backend array, not a Tensor (tinynet does not build
-  graphs of gradients, so there are no higher-order derivatives). Treat it as
-  read-only: tinynet always *replaces* ``.grad``, it never changes it in place.
+* ``Tensor.grad`` is a Tensor, as in PyTorch, but accumulation *replaces* it with a
+  new tensor instead of adding in place, so a ``.grad`` you kept is never changed
+  behind your back.
 * Mixing ``float32`` and ``float64`` tensors in one operation raises ``TypeError``
   instead of promoting, so a float64 gradient check can never be silently run in
   float32, and a float32 model never silently doubles its memory.
+* An in-place change of a tensor that is part of a recorded graph is refused (PyTorch
+  rewrites the graph); write it out of place, ``y = y + x``.
 """
 
 from __future__ import annotations
@@ -31,7 +53,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from tinynet.backend import HOST_ARRAY_TYPES, asarray, to_numpy, xp
+from tinynet.backend import HOST_ARRAY_TYPES, asarray, backend_name, to_numpy, xp
 
 __all__ = [
     "Tensor",
@@ -98,6 +120,26 @@ def enable_grad() -> Iterator[None]:
         _GradMode.enabled = previous
 
 
+class _Anomaly:
+    """On inside :func:`tinynet.autograd.detect_anomaly`: every operation checks its result."""
+
+    enabled = False
+
+
+# --------------------------------------------------------------------------- versions
+class _Clock:
+    """A global counter of in-place changes.
+
+    Every in-place change of a tensor's array stamps the tensor with the next tick
+    (``Tensor._version``); every recorded operation notes the tick at its forward
+    (``Function._tick``). A backward that finds an input stamped *after* its forward
+    knows that the array it saved was modified, and refuses to return a wrong gradient.
+    One integer per operation, so recording stays as cheap as before.
+    """
+
+    now = 0
+
+
 # --------------------------------------------------------------------------- Function
 class _FreedGraph:
     """Placed in ``Tensor._ctx`` once backward has freed that part of the graph."""
@@ -127,14 +169,44 @@ class Function:
     # ``inputs``: the input Tensors, set by ``apply`` only when the output needs a
     # gradient. Subclasses list what they save for backward in their own
     # ``__slots__``, which keeps each node of the graph small (no per-op ``__dict__``).
-    __slots__ = ("inputs",)
+    __slots__ = ("inputs", "_tick", "_where")
     inputs: tuple[Tensor, ...]
+
+    # What backward reads, for the in-place check (see ``_check_versions``). The
+    # defaults are the safe ones for a user's Function: it may read its inputs, and
+    # it does not read its output. Ops that read less say so and are checked less.
+    reads_inputs: bool = True
+    reads_output: bool = False
+    # Whether integer inputs stay integer (``int + int``) or are first converted to
+    # the default float dtype (``int / int``, ``exp(int)``, ``mean(int)``).
+    keeps_integers: bool = False
+    # tinynet's own ops are property-tested to return fresh arrays of the right
+    # dtype; a user's Function gets the full contract check on every backward.
+    _trusted: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._trusted = cls.__module__.startswith("tinynet.")
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def backward(self, grad: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        r"""The same vector-Jacobian product as :meth:`backward`, with tensor operations.
+
+        *grad* (:math:`\bar y`), *out* (:math:`y`) and ``self.inputs`` are Tensors, and
+        the result is built from tinynet operations, so it records a graph: this is
+        what ``backward(create_graph=True)`` and ``tn.grad(..., create_graph=True)``
+        call to make gradients that can be differentiated again.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} has no backward_graph(), so its gradient cannot be "
+            "differentiated again (create_graph=True); define backward_graph(self, grad, "
+            "out) with tinynet operations on self.inputs, out and grad"
+        )
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
@@ -146,15 +218,19 @@ class Function:
             # numpy's broadcasting errors do not say which operation failed.
             shapes = ", ".join(str(t.shape) for t in tensors)
             raise ValueError(f"{cls.__name__.lower()}: {exc} (input shapes {shapes})") from exc
+        if _Anomaly.enabled:
+            _autograd._anomaly_forward(fn, tensors, out)
         requires = False
         if _GradMode.enabled:
             for t in tensors:  # a plain loop: any() with a generator costs more here
                 if t.requires_grad:
-                    requires = True
+                    # An integer or bool result (a cast, a comparison) has no gradient.
+                    requires = out.dtype.kind == "f"
                     break
         result = Tensor._wrap(out, requires)
         if requires:
             fn.inputs = tensors
+            fn._tick = _Clock.now
             result._ctx = fn
         return result
 
@@ -183,6 +259,11 @@ def _as_tensors_slow(fn_cls: type, inputs: tuple[Any, ...]) -> tuple[Tensor, ...
     tensors = [x if isinstance(x, Tensor) else Tensor(x, dtype=float_dtype) for x in strong]
     if float_dtype is None:  # e.g. an integer tensor times 2.5: the number decides
         float_dtype = _common_float_dtype(fn_cls, tensors)
+    if float_dtype is None and not fn_cls.keeps_integers:
+        # ``int / int``, ``exp(int)``, ``mean(int)``: the result is a real number, so
+        # the integers become the default float dtype (as in PyTorch), never float64
+        # by numpy's accident.
+        float_dtype = _DEFAULT_DTYPE
     if float_dtype is not None:
         tensors = [
             x if x.data.dtype.kind == "f" else Tensor._wrap(x.data.astype(float_dtype), False)
@@ -223,10 +304,18 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     If :math:`x` of shape ``shape`` was broadcast to the output's shape, each element
     of :math:`x` was used in several output positions, so by the chain rule its
     gradient is the **sum** of the gradients at those positions.
+
+    Raises :class:`ValueError` when *shape* does not broadcast to ``grad.shape`` (such
+    a gradient cannot belong to an input of that shape).
     """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
+    if extra < 0:
+        raise ValueError(
+            f"unbroadcast: a gradient of shape {grad.shape} has fewer dimensions than "
+            f"its input of shape {shape}"
+        )
     if extra:
         grad = grad.sum(axis=tuple(range(extra)))
         if grad.shape == shape:  # e.g. the bias of a dense layer: (N, k) -> (k,)
@@ -234,6 +323,11 @@ def unbroadcast(grad: Any, shape: tuple[int, ...]) -> Any:
     axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
+    if grad.shape != shape:
+        raise ValueError(
+            f"unbroadcast: a gradient of shape {grad.shape} cannot be summed down to "
+            f"its input's shape {shape} (the input does not broadcast to it)"
+        )
     return grad
 
 
@@ -253,7 +347,9 @@ class Tensor:
         Optional dtype to convert to (``"float32"``, ``"float64"``, ...).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_retain", "name", "__weakref__")
+    __slots__ = (
+        "data", "_grad", "requires_grad", "_ctx", "_retain", "name", "_version", "__weakref__"
+    )  # fmt: skip
     # Make ``numpy_array + tensor`` call Tensor.__radd__ instead of numpy's loop.
     __array_priority__ = 1000
 
@@ -285,25 +381,60 @@ class Tensor:
                 f"Tensor: only floating-point tensors can require gradients, got {array.dtype}"
             )
         self.data = array
-        self.grad: Any = None
+        self._grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self._ctx: Any = None
         self._retain = False
         self.name = name
+        self._version = 0
 
     @classmethod
     def _wrap(cls, array: Any, requires_grad: bool) -> Tensor:
         """Fast constructor for arrays produced by operations (no conversion)."""
         t = object.__new__(Tensor)
         t.data = array
-        t.grad = None
+        t._grad = None
         t.requires_grad = requires_grad
         t._ctx = None
         t._retain = False
         t.name = None
+        t._version = 0
         return t
 
+    def _bump_version(self) -> None:
+        """Record that ``self.data`` was just changed in place (see the version counter)."""
+        _Clock.now += 1
+        self._version = _Clock.now
+
     # ----------------------------------------------------------------- properties
+    @property
+    def grad(self) -> Tensor | None:
+        """The gradient accumulated by :meth:`backward`: a Tensor of this tensor's shape
+        and dtype (as in PyTorch), or ``None`` before any backward. An array assigned to
+        it is wrapped in a Tensor; its shape and dtype must match.
+
+        It has no graph (``requires_grad=False``) unless it was computed with
+        ``backward(create_graph=True)``; then it can be differentiated again.
+        """
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if isinstance(value, xp.ndarray):
+                value = Tensor._wrap(value, False)  # an array of the right kind is wrapped
+            if not isinstance(value, Tensor):
+                raise TypeError(
+                    f"grad: assigned a {type(value).__name__}, expected a Tensor, a "
+                    f"{xp.__name__} array or None"
+                )
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise ValueError(
+                    f"grad: assigned a gradient of shape {value.shape} and dtype "
+                    f"{value.dtype} to a tensor of shape {self.shape} and dtype {self.dtype}"
+                )
+        self._grad = value
+
     @property
     def shape(self) -> tuple[int, ...]:
         return self.data.shape
@@ -381,7 +512,9 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- backward
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, grad: Any = None, retain_graph: bool | None = None, create_graph: bool = False
+    ) -> None:
         r"""Accumulate :math:`\partial\,\mathrm{self}/\partial x` into ``x.grad`` of every leaf.
 
         Parameters
@@ -396,52 +529,13 @@ class Tensor:
 
         Gradients are **added** to existing ``.grad`` values, as in PyTorch; call
         ``zero_grad()`` between steps.
-        """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward: this tensor does not require grad (no input had "
-                "requires_grad=True, or it was computed under no_grad())"
-            )
-        if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward: output has shape {self.shape}; an implicit gradient exists "
-                    "only for one-element outputs. Pass grad= with the output's shape, "
-                    "or reduce first (e.g. .sum())"
-                )
-            seed = xp.ones_like(self.data)
-        else:
-            seed = grad.data if isinstance(grad, Tensor) else asarray(grad, dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise ValueError(
-                    f"backward: grad has shape {seed.shape} but the output has shape {self.shape}"
-                )
-            if seed.dtype != self.dtype:
-                seed = seed.astype(self.dtype)
 
-        order = _topological_order(self)
-        grads: dict[int, Any] = {id(self): seed}
-        for node in reversed(order):
-            g = grads.pop(id(node), None)
-            if g is None:
-                continue
-            ctx = node._ctx
-            if ctx is None or node._retain:
-                node.grad = g if node.grad is None else node.grad + g
-            if ctx is None:
-                continue
-            for parent, pg in zip(ctx.inputs, ctx.backward(g)):
-                if pg is None or not parent.requires_grad:
-                    continue
-                if pg.shape != parent.data.shape:
-                    pg = unbroadcast(pg, parent.data.shape)
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = pg if previous is None else previous + pg
-            if not retain_graph:
-                # Drop the Function (and with it the saved arrays and the links to the
-                # inputs) so memory is released as soon as backward has passed.
-                node._ctx = _FREED
+        Raises ``RuntimeError`` if an array that a node's backward reads was changed in
+        place after the forward (see the version counter), and ``TypeError`` /
+        ``ValueError`` naming the Function and input when a backward breaks the
+        contract (wrong count, type, dtype or shape of gradients).
+        """
+        _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -486,20 +580,234 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         return _ops.getitem(self, index)
 
-    # Comparisons give plain boolean tensors (no gradient), as in PyTorch.
+    # Comparisons give plain boolean tensors (no gradient), as in PyTorch and numpy.
     def __lt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data < _raw(other), False)
+        return _compare(xp.less, self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data <= _raw(other), False)
+        return _compare(xp.less_equal, self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data > _raw(other), False)
+        return _compare(xp.greater, self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return Tensor._wrap(self.data >= _raw(other), False)
+        return _compare(xp.greater_equal, self, other)
 
-    __hash__ = object.__hash__  # tensors are used as dict keys by identity
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(xp.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(xp.not_equal, self, other)
+
+    # ``==`` is elementwise, yet tensors stay usable as dict keys and set members by
+    # identity, as in PyTorch (defining __eq__ would otherwise remove __hash__).
+    __hash__ = object.__hash__
+
+    # ----------------------------------------------------------------- Python conversions
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool: the truth value of a tensor with {self.data.size} elements (shape "
+                f"{self.shape}) is ambiguous; use (t > 0).any() or (t > 0).all(), or "
+                "t.item() for a one-element tensor"
+            )
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self._one_element("float"))
+
+    def __int__(self) -> int:
+        return int(self._one_element("int"))
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(
+                f"__index__: only integer tensors can be used as an index, got {self.dtype}"
+            )
+        return int(self._one_element("__index__"))
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def _one_element(self, what: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{what}: only one-element tensors can be converted to Python scalars, "
+                f"got shape {self.shape}"
+            )
+        return self.data.item()
+
+    # ----------------------------------------------------------------- numpy interop
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        """``numpy.asarray(t)``: the host array (never an object array of 0-d tensors)."""
+        if backend_name() != "numpy":
+            # As cupy and PyTorch's CUDA tensors: copying from the device is explicit.
+            raise TypeError(
+                f"numpy.asarray: this tensor lives on the {backend_name()} device; "
+                "call t.numpy() for an explicit copy to the host"
+            )
+        array = self.data
+        if dtype is not None and array.dtype != dtype:
+            array = array.astype(dtype)
+        elif copy:
+            array = array.copy()
+        return array
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """A numpy ufunc on a tensor runs the tinynet op, so the gradient is not lost.
+
+        ``np.exp(t)`` is ``tn.exp(t)`` and ``numpy_array * t`` is ``t.__rmul__``; a
+        ufunc with no tinynet counterpart raises :class:`TypeError` rather than
+        silently returning a detached array.
+        """
+        if method == "__call__" and set(kwargs) == {"out"} and not any(
+            isinstance(o, Tensor) for o in kwargs["out"]
+        ):
+            # ``p.data -= lr * p.grad``: the result goes into a plain array, so it is a
+            # plain array computation; it is refused only where it would drop a gradient.
+            if _GradMode.enabled and any(
+                isinstance(x, Tensor) and x.requires_grad for x in inputs
+            ):
+                raise TypeError(
+                    f"numpy.{ufunc.__name__}: writing into a plain array would drop the "
+                    "gradient of an input that requires grad; do it inside tn.no_grad()"
+                )
+            return ufunc(*[_raw(x) for x in inputs], **kwargs)
+        op = _UFUNC_OPS.get(ufunc.__name__) if method == "__call__" and not kwargs else None
+        if op is None:
+            raise TypeError(
+                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method}: "
+                f"not supported on tinynet tensors{' with ' + ', '.join(kwargs) if kwargs else ''}; "
+                "use the tinynet operation, or t.numpy() for a detached host array"
+            )
+        return op(*inputs)
+
+    # ----------------------------------------------------------------- in-place updates
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._inplace("+=", xp.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._inplace("-=", xp.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._inplace("*=", xp.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._inplace("/=", xp.true_divide, other)
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return self._inplace("**=", xp.power, other)
+
+    def __imatmul__(self, other: Any) -> Tensor:
+        raise TypeError("@=: in-place matrix multiplication is not supported; write a = a @ b")
+
+    def add_(self, other: Any) -> Tensor:
+        """In-place ``self += other`` (as ``torch.Tensor.add_``)."""
+        return self._inplace("add_", xp.add, other)
+
+    def sub_(self, other: Any) -> Tensor:
+        """In-place ``self -= other``."""
+        return self._inplace("sub_", xp.subtract, other)
+
+    def mul_(self, other: Any) -> Tensor:
+        """In-place ``self *= other``."""
+        return self._inplace("mul_", xp.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """In-place ``self /= other``."""
+        return self._inplace("div_", xp.true_divide, other)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0 in place."""
+        return self._inplace("zero_", xp.multiply, 0)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``t[index] = value`` in place, under the same rules as ``+=`` (see :meth:`_inplace`)."""
+        self._check_inplace_allowed("__setitem__", value)
+        operand = _as_tensors(_InPlace, (self, value))[1].data
+        if self.data.dtype.kind != "f" and operand.dtype.kind == "f":
+            raise TypeError(
+                f"__setitem__: cannot store {operand.dtype} values in a {self.dtype} tensor "
+                "(in-place assignment keeps the dtype)"
+            )
+        try:
+            self.data[_raw(index)] = operand
+        except (ValueError, IndexError) as exc:
+            raise type(exc)(
+                f"__setitem__: cannot assign a value of shape {operand.shape} to index "
+                f"{index!r} of a tensor of shape {self.shape} ({exc})"
+            ) from None
+        self._bump_version()
+
+    def fill_(self, value: float) -> Tensor:
+        """Set every element to *value* in place."""
+        self._check_inplace_allowed("fill_", None)
+        self.data[...] = value
+        self._bump_version()
+        return self
+
+    def copy_(self, source: Any) -> Tensor:
+        """Copy *source*'s values into this tensor in place (same shape, same dtype)."""
+        self._check_inplace_allowed("copy_", source)
+        src = _as_tensors(_InPlace, (self, source))[1].data
+        if src.shape != self.shape or src.dtype != self.dtype:
+            raise ValueError(
+                f"copy_: source has shape {src.shape} and dtype {src.dtype}, expected "
+                f"shape {self.shape} and dtype {self.dtype}"
+            )
+        self.data[...] = src
+        self._bump_version()
+        return self
+
+    def _check_inplace_allowed(self, op: str, other: Any) -> None:
+        if not _GradMode.enabled:
+            return
+        if self.requires_grad:
+            if self._ctx is None:
+                raise RuntimeError(
+                    f"{op}: a leaf tensor that requires grad cannot be changed in place "
+                    f"while the graph is being recorded (a {_autograd._describe(self)}); update "
+                    "parameters inside `with tn.no_grad():` (as in PyTorch)"
+                )
+            raise RuntimeError(
+                f"{op}: tinynet does not change in place a tensor that is part of a "
+                f"recorded graph (a {_autograd._describe(self)}); write it out of place, "
+                "e.g. y = y + x, or do it inside `with tn.no_grad():`"
+            )
+        if isinstance(other, Tensor) and other.requires_grad:
+            raise RuntimeError(
+                f"{op}: the right-hand side requires grad, but an in-place update cannot "
+                "record a graph in tinynet; write it out of place (y = y + x) so the "
+                "gradient flows, or do it inside `with tn.no_grad():`"
+            )
+
+    def _inplace(self, op: str, ufunc: Any, other: Any) -> Tensor:
+        r"""``self.data = ufunc(self.data, other)`` in place: same object, same dtype and shape.
+
+        Allowed where PyTorch allows it: on a tensor that needs no gradient, or on any
+        tensor inside :func:`no_grad` (the parameter-update idiom
+        ``with tn.no_grad(): w -= lr * w.grad``). Bumps the version counter, so a
+        backward that would read the old values raises instead of being wrong.
+        """
+        self._check_inplace_allowed(op, other)
+        operand = _as_tensors(_InPlace, (self, other))[1].data
+        if self.data.dtype.kind != "f" and (ufunc is xp.true_divide or operand.dtype.kind == "f"):
+            raise TypeError(
+                f"{op}: the result would be a float but the tensor is {self.dtype}; "
+                f"in-place operations keep the dtype, so write t = t {op[:-1]} x instead"
+            )
+        try:
+            out_shape = xp.broadcast_shapes(self.shape, operand.shape)
+        except ValueError:
+            out_shape = None
+        if out_shape != self.shape:
+            raise ValueError(
+                f"{op}: the operand of shape {operand.shape} does not broadcast to the "
+                f"tensor's shape {self.shape} (an in-place update cannot change the shape)"
+            )
+        ufunc(self.data, operand, out=self.data)
+        self._bump_version()
+        return self
 
     # ----------------------------------------------------------------- methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
@@ -554,6 +862,14 @@ class Tensor:
     def log_softmax(self, axis: int = -1) -> Tensor:
         return _ops.log_softmax(self, axis=axis)
 
+    def any(self, axis: Any = None) -> Tensor:
+        """Whether any element is true (non-zero); a boolean tensor without gradient."""
+        return Tensor._wrap(xp.asarray(self.data.any(axis=axis)), False)
+
+    def all(self, axis: Any = None) -> Tensor:
+        """Whether every element is true (non-zero); a boolean tensor without gradient."""
+        return Tensor._wrap(xp.asarray(self.data.all(axis=axis)), False)
+
     def argmax(self, axis: int | None = None) -> Tensor:
         return Tensor._wrap(self.data.argmax(axis=axis), False)
 
@@ -562,38 +878,26 @@ def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Nodes reachable from *root* that need a gradient, each after all its inputs.
+class _InPlace:
+    """Stands for the in-place operators in dtype checks (``_as_tensors``)."""
 
-    Iterative depth-first search with an explicit stack, so a chain of 100,000
-    operations does not hit Python's recursion limit.
-    """
-    order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
-    while stack:
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-            continue
-        key = id(node)
-        if key in visited:
-            continue
-        visited.add(key)
-        ctx = node._ctx
-        if ctx is None:  # a leaf has no inputs to wait for: it is done at once
-            order.append(node)
-            continue
-        if ctx is _FREED:
-            raise RuntimeError(
-                "backward: part of this graph was already freed by an earlier backward(); "
-                "pass retain_graph=True to the first call to backpropagate through it twice"
-            )
-        stack.append((node, True))
-        for parent in ctx.inputs:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
-    return order
+    keeps_integers = True
+
+
+_InPlace.__name__ = "in-place update"  # what a dtype-mixing error calls the operation
+
+
+def _compare(ufunc: Any, a: Tensor, b: Any) -> Any:
+    """Elementwise comparison as a boolean tensor; NotImplemented for non-numbers."""
+    if not isinstance(b, (Tensor, int, float, bool, list, tuple, xp.ndarray, *HOST_ARRAY_TYPES)):
+        return NotImplemented  # e.g. ``t == None`` is False, as in PyTorch
+    try:
+        result = ufunc(a.data, asarray(_raw(b)))
+    except ValueError as exc:
+        raise ValueError(
+            f"{ufunc.__name__}: shapes {a.shape} and {xp.shape(_raw(b))} do not broadcast ({exc})"
+        ) from None
+    return Tensor._wrap(result, False)
 
 
 class Parameter(Tensor):
@@ -608,10 +912,13 @@ class Parameter(Tensor):
     def __init__(self, data: Any, dtype: Any = None, name: str | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
-        array = asarray(data)
-        if dtype is None and array.dtype.kind != "f":
+        # Arrays keep their float dtype; Python numbers and lists, and integer arrays,
+        # become the default float dtype (float32), as for ``tn.tensor``.
+        if dtype is None and (
+            not isinstance(data, (xp.ndarray, *HOST_ARRAY_TYPES)) or asarray(data).dtype.kind != "f"
+        ):
             dtype = _DEFAULT_DTYPE
-        super().__init__(array, requires_grad=True, dtype=dtype, name=name)
+        super().__init__(data, requires_grad=True, dtype=dtype, name=name)
 
     def __repr__(self) -> str:
         return "Parameter(" + super().__repr__() + ")"
@@ -622,4 +929,43 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-from tinynet import ops as _ops  # noqa: E402  (ops need Tensor and Function, defined above)
+# The engine and the ops need Tensor and Function, defined above.
+from tinynet import autograd as _autograd  # noqa: E402
+from tinynet import ops as _ops  # noqa: E402
+
+
+def _no_grad_ufunc(ufunc: Any) -> Any:
+    """A numpy ufunc whose result carries no gradient (comparisons, isnan, ...)."""
+
+    def run(*inputs: Any) -> Tensor:
+        return Tensor._wrap(getattr(xp, ufunc)(*[_raw(x) for x in inputs]), False)
+
+    return run
+
+
+#: numpy ufuncs that a tensor answers with its own, differentiable operation.
+_UFUNC_OPS: dict[str, Any] = {
+    "add": _ops.add,
+    "subtract": _ops.sub,
+    "multiply": _ops.mul,
+    "divide": _ops.div,
+    "true_divide": _ops.div,
+    "negative": _ops.neg,
+    "power": _ops.power,
+    "matmul": _ops.matmul,
+    "exp": _ops.exp,
+    "log": _ops.log,
+    "sqrt": _ops.sqrt,
+    "absolute": _ops.abs,
+    "maximum": _ops.maximum,
+    "minimum": _ops.minimum,
+    "tanh": _ops.tanh,
+    **{
+        name: _no_grad_ufunc(name)
+        for name in (
+            "less", "less_equal", "greater", "greater_equal", "equal", "not_equal",
+            "isfinite", "isnan", "isinf", "signbit", "logical_and", "logical_or",
+            "logical_not", "logical_xor",
+        )
+    },
+}  # fmt: skip
