@@ -1,4 +1,4 @@
-"""Hypothesis strategies for property-testing operations (public API for instructors).
+r"""Hypothesis strategies for property-testing operations (public API for instructors).
 
 Requires the ``hypothesis`` package (``pip install "tinynet[dev]"``). A learner's new
 operation can be checked against finite differences in a few lines::
@@ -14,6 +14,25 @@ operation can be checked against finite differences in a few lines::
 The value strategies keep numbers in a moderate range (default ``[-3, 3]``) and away
 from where finite differences are unreliable: kinks (``away_from``), poles and
 logarithms of small numbers (``positive_arrays``), and overflow.
+
+A second family draws the **edge values** :math:`\infty`, :math:`-\infty`, NaN,
+:math:`0` and :math:`-0.0` alongside ordinary numbers (:func:`edge_arrays`,
+:func:`edge_tensors`), to check that an operation gives the IEEE value there (for
+example ``relu(-inf) == 0``, ``exp(-inf) == 0`` with gradient 0, NaN in gives NaN out)
+rather than a NaN produced by ``-inf * 0`` inside its formula::
+
+    import numpy as np
+    from tinynet.testing import edge_tensors
+
+    @given(edge_tensors(shapes()))
+    def test_my_relu_at_edges(x):
+        y = my_relu(x).numpy()
+        ref = np.where(np.isnan(x.numpy()), np.nan, np.maximum(x.numpy(), 0))
+        np.testing.assert_array_equal(y, ref)  # NaN where ref is NaN, exact elsewhere
+
+Finite differences cannot check gradients at :math:`\pm\infty` or NaN; compare them
+with the limits of the derivative instead, and keep :func:`float64_arrays` for the
+finite-difference checks.
 """
 
 from __future__ import annotations
@@ -42,7 +61,15 @@ __all__ = [
     "away_from",
     "float64_tensors",
     "as_tensor",
+    "EDGE_VALUES",
+    "edge_floats",
+    "edge_arrays",
+    "edge_tensors",
 ]
+
+#: The IEEE special values every operation should be tested at: :math:`\pm\infty`, NaN
+#: and both zeros (:math:`-0.0` has its own sign bit: ``1 / -0.0 == -inf``).
+EDGE_VALUES: tuple[float, ...] = (float("inf"), float("-inf"), float("nan"), 0.0, -0.0)
 
 
 def shapes(
@@ -142,3 +169,68 @@ def as_tensor(array: np.ndarray, requires_grad: bool = True) -> Tensor:
 def float64_tensors(shape: Any, **kwargs: Any) -> st.SearchStrategy:
     """float64 tensors with ``requires_grad=True``; keyword arguments go to :func:`float64_arrays`."""
     return float64_arrays(shape, **kwargs).map(as_tensor)
+
+
+def edge_floats(
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    extra: tuple[float, ...] = (),
+    edges: tuple[float, ...] = EDGE_VALUES,
+    width: int = 64,
+) -> st.SearchStrategy:
+    """Single floats: ordinary finite numbers in ``[min_value, max_value]``, mixed with
+    the IEEE *edges* (about half the draws) and the op-specific values in *extra*
+    (kinks, bounds, 1 for powers, ...), which are drawn as often as each edge.
+
+    Subnormal numbers are excluded, as in :func:`float64_arrays`. With ``width=32`` the
+    ordinary numbers are float32 values that are normal in float32 (the bounds are
+    rounded inwards to float32).
+    """
+    if width == 32:
+        lo, hi = np.float32(min_value), np.float32(max_value)
+        min_value = float(lo if lo >= min_value else np.nextafter(lo, np.float32(np.inf)))
+        max_value = float(hi if hi <= max_value else np.nextafter(hi, np.float32(-np.inf)))
+    ordinary = st.floats(
+        min_value=min_value,
+        max_value=max_value,
+        allow_nan=False,
+        allow_infinity=False,
+        allow_subnormal=False,
+        width=width,
+    )
+    special = tuple(edges) + tuple(extra)
+    if not special:
+        return ordinary
+    return st.one_of(ordinary, st.sampled_from(special))
+
+
+def edge_arrays(
+    shape: Any,
+    min_value: float = -3.0,
+    max_value: float = 3.0,
+    extra: tuple[float, ...] = (),
+    edges: tuple[float, ...] = EDGE_VALUES,
+    dtype: Any = np.float64,
+) -> st.SearchStrategy:
+    """Arrays of *shape* (a shape or a strategy of shapes) whose elements come from
+    :func:`edge_floats`: ordinary numbers mixed with inf, -inf, NaN, 0, -0.0 and *extra*.
+
+    *dtype* may be ``np.float32``: the ordinary numbers are then normal float32 values
+    (a float64 draw such as ``1e-45`` would become a float32 subnormal, where
+    ``1 / x`` overflows) and *extra* values are rounded to float32.
+    """
+    width = 32 if np.dtype(dtype) == np.float32 else 64
+    elements = edge_floats(min_value, max_value, extra=extra, edges=edges, width=width)
+    # drawn as float64 and rounded once (exact for the ordinary numbers and the edges),
+    # since hypothesis refuses float32 elements such as an *extra* 0.1
+    return hnp.arrays(np.float64, shape, elements=elements).map(
+        lambda a: np.asarray(a, dtype=dtype)
+    )
+
+
+def edge_tensors(shape: Any, requires_grad: bool = True, **kwargs: Any) -> st.SearchStrategy:
+    """Tensors from :func:`edge_arrays` (float64 unless ``dtype=`` says otherwise),
+    requiring a gradient by default; keyword arguments go to :func:`edge_arrays`."""
+    return edge_arrays(shape, **kwargs).map(
+        lambda a: Tensor(a, requires_grad=requires_grad, dtype=a.dtype)
+    )

@@ -3,6 +3,11 @@ r"""Activation functions, each written to be numerically stable at $\pm1000$.
 Each is a single fused :class:`~tinynet.tensor.Function` (rather than a composite of
 exp/div ops) for two reasons: the stable formulas avoid overflow, and the backward
 reuses the forward's output, which is both faster and easy to read.
+
+Edge values: at $\pm\infty$ each function and its derivative take their limits
+($\sigma(\infty) = 1$, $\sigma'(\infty) = 0$, $\mathrm{ReLU}(-\infty) = 0$), and a NaN
+input gives a NaN output and a NaN gradient. The docstrings give the details and the
+differences from PyTorch.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.backend import xp
+from tinynet.ops.arithmetic import ieee
 from tinynet.tensor import Function
 
 
@@ -23,17 +29,23 @@ class Sigmoid(Function):
     The derivative is computed as $\sigma'(x) = e/(1+e)^2$, which equals
     $\sigma(1-\sigma)$ for both signs of $x$ but keeps full relative precision for
     large positive $x$, where $1-\sigma(x)$ rounds to 0 (at $x=40$: $4.2\times10^{-18}$, not 0).
+
+    Edges: $\sigma(\infty) = 1$, $\sigma(-\infty) = 0$, both with derivative 0 ($e = 0$);
+    NaN gives NaN, with a NaN derivative. As PyTorch.
     """
 
     __slots__ = ("e", "d")
+    # backward reads only e and d, its own arrays
+    reads_inputs = False
 
     def forward(self, x: Any) -> Any:
         self.e = xp.exp(-xp.abs(x))
         self.d = 1 + self.e
-        return xp.where(x >= 0, 1, self.e) / self.d
+        return xp.where(x >= 0, x.dtype.type(1), self.e) / self.d
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * self.e / (self.d * self.d),)
+        with ieee():
+            return (grad * self.e / (self.d * self.d),)
 
 
 class Tanh(Function):
@@ -41,45 +53,90 @@ class Tanh(Function):
 
     ``xp.tanh`` is already stable for large $|x|$ (the formula above is not: it
     computes $\infty/\infty$ at $x = 1000$).
+
+    Edges: $\tanh(\pm\infty) = \pm1$ with derivative 0; NaN gives NaN (value and
+    derivative). As PyTorch.
     """
 
     __slots__ = ("y",)
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
         self.y = xp.tanh(x)
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * (1 - self.y * self.y),)
+        with ieee():
+            return (grad * (1 - self.y * self.y),)
 
 
 class ReLU(Function):
-    r"""$\mathrm{ReLU}(x) = \max(0, x)$, with derivative $[x > 0]$ (taken as 0 at the kink, as PyTorch)."""
+    r"""$\mathrm{ReLU}(x) = \max(0, x)$, with derivative $[x > 0]$ (taken as 0 at the kink, as PyTorch).
 
-    __slots__ = ("mask",)
+    Edges: $\mathrm{ReLU}(\infty) = \infty$ with derivative 1, $\mathrm{ReLU}(-\infty) = 0$
+    with derivative 0 (the output does not depend on $x$ there, so the gradient is 0
+    even for an infinite $\bar y$, as PyTorch). NaN gives NaN, and a NaN gradient
+    (PyTorch passes $\bar y$ through at NaN).
+
+    The backward needs only the output: $y > 0$ exactly where $x > 0$, $y$ is 0
+    where $x \le 0$ and NaN where $x$ is, so $\bar x = \bar y$ where $y > 0$ and $y$ itself
+    (0 or NaN) elsewhere. (Computing ``x * (x > 0)`` instead would give
+    $-\infty \cdot 0 = \mathrm{NaN}$ at $x = -\infty$.)
+    """
+
+    __slots__ = ("y",)
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
-        self.mask = x > 0
-        return x * self.mask
+        self.y = xp.maximum(x, x.dtype.type(0))  # propagates NaN
+        return self.y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * self.mask,)
+        y = self.y
+        return (xp.where(y > 0, grad, y),)
 
 
 class LeakyReLU(Function):
-    r"""$f(x) = x$ for $x > 0$ and $\alpha x$ otherwise; $f'(x) = 1$ or $\alpha$."""
+    r"""$f(x) = x$ for $x > 0$ and $\alpha x$ otherwise; $f'(x) = 1$ or $\alpha$.
+
+    Edges: $f(\infty) = \infty$ (derivative 1), $f(-\infty) = -\infty$ for $\alpha > 0$
+    (derivative $\alpha$); with $\alpha = 0$ this is ReLU and $f(-\infty) = 0$, the limit
+    (not $-\infty\cdot 0$). NaN gives NaN and a NaN gradient.
+    """
 
     __slots__ = ("slope", "scale")
+    # backward reads only the saved derivative ``scale``
+    reads_inputs = False
 
     def __init__(self, negative_slope: float = 0.01) -> None:
         self.slope = negative_slope
 
     def forward(self, x: Any) -> Any:
-        self.scale = xp.where(x > 0, 1, self.slope).astype(x.dtype)
+        typed = x.dtype.type
+        # the derivative: 1 for x > 0 (sign(x) is 1 there and NaN for NaN), slope otherwise
+        self.scale = xp.where(x <= 0, typed(self.slope), xp.sign(x))
+        if self.slope == 0:
+            return xp.maximum(x, typed(0))
         return x * self.scale
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * self.scale,)
+        with ieee():
+            return (grad * self.scale,)
+
+
+def _limit_rows(x: Any, m: Any, axis: int) -> tuple[Any, Any]:
+    """Softmax of the rows whose maximum *m* is $+\\infty$, as the limit says.
+
+    A single $+\\infty$ entry takes all the probability (1 there, 0 elsewhere); two or
+    more $+\\infty$ entries make the row undefined (NaN): the answer depends on how fast
+    each grows. Returns the mask of such rows and their probabilities.
+    """
+    top = x == xp.inf
+    count = top.sum(axis=axis, keepdims=True)
+    probs = xp.where(count == 1, top.astype(x.dtype), x.dtype.type("nan"))
+    return m == xp.inf, probs
 
 
 class Softmax(Function):
@@ -89,21 +146,40 @@ class Softmax(Function):
     The Jacobian is $\partial s_i/\partial x_k = s_i(\delta_{ik} - s_k)$, so
 
     .. math:: \bar x = s \odot \bigl(\bar s - \textstyle\sum_k \bar s_k s_k\bigr).
+
+    Edges, for one row:
+
+    * a $-\infty$ entry (not all of them) gets probability 0 and gradient 0, the
+      limit (as PyTorch);
+    * exactly one $+\infty$ entry: the limit, probability 1 there and 0 elsewhere, and
+      a zero gradient (the Jacobian tends to 0). PyTorch gives NaN for the row;
+    * two or more $+\infty$ entries, every entry $-\infty$, or any NaN entry: the
+      limit does not exist (it depends on how the entries approach infinity), so
+      the row is NaN and so is its gradient (as PyTorch).
     """
 
     __slots__ = ("axis", "s")
+    reads_inputs = False
+    reads_output = True
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
     def forward(self, x: Any) -> Any:
-        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
-        self.s = e / e.sum(axis=self.axis, keepdims=True)
-        return self.s
+        m = x.max(axis=self.axis, keepdims=True)
+        with ieee():
+            e = xp.exp(x - m)  # NaN in a row whose max is +-inf (inf - inf)
+            s = e / e.sum(axis=self.axis, keepdims=True)
+        if (m == xp.inf).any():  # rare: a +inf logit
+            rows, probs = _limit_rows(x, m, self.axis)
+            s = xp.where(rows, probs, s)
+        self.s = s
+        return s
 
     def backward(self, grad: Any) -> tuple[Any]:
         s = self.s
-        return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)
+        with ieee():
+            return (s * (grad - (grad * s).sum(axis=self.axis, keepdims=True)),)
 
 
 class LogSoftmax(Function):
@@ -111,17 +187,35 @@ class LogSoftmax(Function):
 
     With $m = \max_j x_j$: $\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}$, which
     cannot overflow. Backward: $\bar x = \bar y - s \sum_k \bar y_k$ with $s = \mathrm{softmax}(x)$.
+
+    Edges, for one row (the logarithms of :class:`Softmax`'s):
+
+    * a $-\infty$ entry (not all) gives $-\infty$, with $\partial y_i/\partial x_i = 1 - s_i = 1$
+      (as PyTorch);
+    * exactly one $+\infty$ entry: 0 there and $-\infty$ elsewhere, the limit; the
+      gradient is the limit of the formula, $\bar x = \bar y - e_k \sum_j \bar y_j$ (PyTorch
+      gives NaN);
+    * two or more $+\infty$, all $-\infty$, or a NaN entry: NaN row, NaN gradient.
     """
 
     __slots__ = ("axis", "y")
+    reads_inputs = False
+    reads_output = True
 
     def __init__(self, axis: int = -1) -> None:
         self.axis = axis
 
     def forward(self, x: Any) -> Any:
-        shifted = x - x.max(axis=self.axis, keepdims=True)
-        self.y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
-        return self.y
+        m = x.max(axis=self.axis, keepdims=True)
+        with ieee():
+            shifted = x - m
+            y = shifted - xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+            if (m == xp.inf).any():  # rare: a +inf logit
+                rows, probs = _limit_rows(x, m, self.axis)
+                y = xp.where(rows, xp.log(probs), y)
+        self.y = y
+        return y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad - xp.exp(self.y) * grad.sum(axis=self.axis, keepdims=True),)
+        with ieee():
+            return (grad - xp.exp(self.y) * grad.sum(axis=self.axis, keepdims=True),)

@@ -2,20 +2,52 @@ r"""Arithmetic: :math:`+,\ -,\ \times,\ /`, negation, powers and matrix products
 
 Broadcasting is allowed exactly as in numpy; each backward returns the gradient at
 the *output's* shape and the engine sums it down to the input's shape.
+
+Edge values (:math:`\pm\infty`, NaN, :math:`\pm0`) follow IEEE 754 arithmetic, as numpy
+and PyTorch do: :math:`\infty-\infty`, :math:`0\cdot\infty`, :math:`0/0` and
+:math:`\infty/\infty` are NaN, :math:`1/0=\infty`, and a NaN operand gives a NaN result.
+The gradients are the same formulas evaluated in IEEE arithmetic, except where the
+formula hits :math:`0\cdot\infty` at a point where the derivative has a well-defined
+limit (the powers below say which). Such inf/NaN results are the correct answers. Where
+tinynet's own formula would make numpy warn about them (``0 * inf`` inside a gradient,
+say), the warning is silenced locally (:func:`ieee`). The hot-path operations (``+ - * /``,
+``@``, the fused affine map, sums and means) do not pay for that: with inf or NaN among
+their operands numpy warns exactly as it would for the same array expression. Use
+``tinynet.detect_anomaly()`` to find where a NaN first appears.
 """
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
+import numpy
+
 from tinynet.backend import xp
-from tinynet.tensor import Function, Tensor, unbroadcast
+from tinynet.tensor import Function, Tensor, get_default_dtype, unbroadcast
+
+
+def ieee() -> AbstractContextManager[Any]:
+    r"""Silence numpy's floating-point warnings for one computation.
+
+    Overflow to $\pm\infty$, division by zero and invalid operations that give NaN are
+    the IEEE-correct answers of the computations wrapped in this, so numpy's
+    ``RuntimeWarning`` about them would be noise. ``numpy.errstate`` is used under both
+    backends: cupy never warns, so there it changes nothing. It costs about 1 µs a call.
+    """
+    return numpy.errstate(over="ignore", divide="ignore", invalid="ignore")
 
 
 class Add(Function):
-    r"""$y = a + b$, so $\bar a = \bar y$ and $\bar b = \bar y$."""
+    r"""$y = a + b$, so $\bar a = \bar y$ and $\bar b = \bar y$.
+
+    Edges: $\infty + (-\infty) = \mathrm{NaN}$; the gradient is 1 everywhere, also
+    there (as PyTorch).
+    """
 
     __slots__ = ()
+    reads_inputs = False
+    keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
         return a + b
@@ -25,9 +57,11 @@ class Add(Function):
 
 
 class Sub(Function):
-    r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$."""
+    r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$ ($\infty-\infty=\mathrm{NaN}$)."""
 
     __slots__ = ()
+    reads_inputs = False
+    keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
         return a - b
@@ -37,9 +71,14 @@ class Sub(Function):
 
 
 class Mul(Function):
-    r"""$y = a\,b$ (elementwise), so $\bar a = \bar y\, b$ and $\bar b = \bar y\, a$."""
+    r"""$y = a\,b$ (elementwise), so $\bar a = \bar y\, b$ and $\bar b = \bar y\, a$.
+
+    Edges: $0\cdot\infty = \mathrm{NaN}$; the gradients are the other operand, so at
+    $a = \infty, b = 0$: $\bar a = 0$, $\bar b = \infty$ (as PyTorch).
+    """
 
     __slots__ = ("a", "b")
+    keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -50,9 +89,15 @@ class Mul(Function):
 
 
 class Div(Function):
-    r"""$y = a / b$, so $\bar a = \bar y / b$ and $\bar b = -\bar y\, a / b^2 = -\bar y\, y / b$."""
+    r"""$y = a / b$, so $\bar a = \bar y / b$ and $\bar b = -\bar y\, a / b^2 = -\bar y\, y / b$.
+
+    Edges (IEEE, as numpy and PyTorch): $a/0 = \pm\infty$ for $a \ne 0$, $0/0$ and
+    $\infty/\infty$ are NaN, $a/\infty = 0$. The gradients follow the same rules: at
+    $b = 0$, $\bar a = \pm\infty$; at $b = \infty$ (finite $a$) both are 0.
+    """
 
     __slots__ = ("b", "y")
+    reads_output = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.b = b
@@ -65,9 +110,11 @@ class Div(Function):
 
 
 class Neg(Function):
-    r"""$y = -x$, so $\bar x = -\bar y$."""
+    r"""$y = -x$, so $\bar x = -\bar y$ (NaN stays NaN, $-(\pm\infty) = \mp\infty$)."""
 
     __slots__ = ()
+    reads_inputs = False
+    keeps_integers = True
 
     def forward(self, x: Any) -> Any:
         return -x
@@ -76,43 +123,119 @@ class Neg(Function):
         return (-grad,)
 
 
+def _real_pow(a: Any, b: Any, integral: Any) -> Any:
+    r"""``a ** b``, with NaN wherever $a < 0$ (also $-\infty$) and *b* is not *integral*.
+
+    *integral* says whether the exponent of the function being computed is an integer
+    (a bool, or an array for a tensor exponent). It is passed separately because the
+    derivative uses ``a ** (b - 1)`` and $b - 1$ can round to an integer ($10^{-38} - 1$
+    is $-1$ in floating point), where ``pow`` would return a number for a function
+    that has none. It also covers $a = -\infty$, where C's ``pow`` returns $+\infty$
+    for $(-\infty)^{1.5}$ (numpy even disagrees with itself there: ``x ** 0.5`` is
+    computed as ``sqrt(x)``, which gives NaN).
+    """
+    y = a**b
+    if integral is True:
+        return y
+    bad = a < 0
+    if integral is not False:
+        bad = bad & ~integral  # not in place: *integral* may broadcast to more axes
+    return xp.where(bad, y.dtype.type("nan"), y)
+
+
 class PowConst(Function):
-    r"""$y = x^c$ for a constant number $c$: $\bar x = \bar y\, c\, x^{c-1}$."""
+    r"""$y = x^c$ for a constant number $c$: $\bar x = \bar y\, c\, x^{c-1}$.
+
+    Values follow IEEE ``pow`` (as numpy and PyTorch): $x^0 = 1$ for **every** $x$,
+    including $0^0$, $\infty^0$ and $\mathrm{NaN}^0$ (the one place where a NaN input
+    does not give a NaN output); $0^{c} = \infty$ for $c < 0$; $(\pm\infty)^2 = \infty$;
+    $x^c = \mathrm{NaN}$ for $x < 0$ and a non-integer $c$, **including** $x = -\infty$:
+    a negative number has no real square root, however large. (IEEE ``pow`` says
+    $+\infty$ there; numpy gives NaN for $c = 0.5$, which it computes as ``sqrt``, but
+    $+\infty$ for $c = 1.5$.)
+
+    Gradient: for $c = 0$ the function is the constant 1, so $\bar x = 0$ everywhere,
+    also at $x = 0$ where the formula would give $0 \cdot 0^{-1} = 0\cdot\infty$ (PyTorch
+    also gives 0). Elsewhere the formula in IEEE arithmetic: $2x$ is $\pm\infty$ at
+    $\pm\infty$; $c\,x^{c-1} = \infty$ at $x = 0$ for $0 < c < 1$; NaN where $x^c$ is NaN,
+    except for $c = 1$, whose derivative is 1 everywhere ($x^0 = 1$).
+
+    With an integer tensor, a non-negative Python ``int`` exponent keeps the integer
+    dtype (as PyTorch); a float or negative exponent gives the default float dtype
+    (numpy would refuse ``2 ** -1`` for integers, PyTorch too; the real answer is 0.5).
+    """
 
     __slots__ = ("c", "x")
+    keeps_integers = True
 
     def __init__(self, exponent: float) -> None:
-        self.c = exponent
+        # A numpy scalar exponent (np.float64 is a subclass of float) would be a
+        # "strong" operand and turn a float32 result into float64: keep a Python number.
+        self.c = int(exponent) if isinstance(exponent, int) else float(exponent)
 
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind in "iub" and (isinstance(self.c, float) or self.c < 0):
+            x = x.astype(get_default_dtype())
         self.x = x
-        return x**self.c
+        with ieee():
+            return _real_pow(x, self.c, float(self.c).is_integer())
 
     def backward(self, grad: Any) -> tuple[Any]:
         c = self.c
-        if c == 2:  # the common case, without a second power
-            return (grad * 2 * self.x,)
-        return (grad * c * self.x ** (c - 1),)
+        if c == 0:  # the constant 1: zero gradient, even where x**-1 is infinite
+            return (xp.zeros_like(grad),)
+        with ieee():
+            if c == 2:  # the common case, without a second power
+                return (grad * 2 * self.x,)
+            return (grad * c * _real_pow(self.x, c - 1, float(c).is_integer()),)
 
 
 class Pow(Function):
     r"""$y = a^b$ with both operands tensors.
 
-    $\bar a = \bar y\, b\, a^{b-1}$ and $\bar b = \bar y\, a^b \ln a$ (defined for $a>0$).
+    .. math:: \bar a = \bar y\, b\, a^{b-1}, \qquad \bar b = \bar y\, a^b \ln a .
+
+    Values follow IEEE ``pow``, with NaN at $(-\infty)^b$ for a non-integer $b$ (see
+    :class:`PowConst`). The formulas are evaluated in IEEE arithmetic except at the
+    products $0\cdot\infty$, where the derivative has a limit and that limit is
+    returned:
+
+    * $\partial a^b/\partial a = 0$ wherever $b = 0$ (the function is the constant 1),
+      also at $a = 0$, $\pm\infty$ or NaN. PyTorch does the same.
+    * $\partial a^b/\partial a = 0$ where $a^{b-1} = 0$ and $b = \pm\infty$
+      ($|a| < 1, b = \infty$ or $|a| > 1, b = -\infty$: $\lim b\,a^{b-1} = 0$, the
+      power decays faster than $b$ grows).
+    * $\partial a^b/\partial b = 0$ where $a^b = 0$ and $a \ge 0$: at $a = 0, b > 0$
+      the function is $0$ for every nearby $b$ (and $\lim_{a\to0^+} a^b\ln a = 0$);
+      likewise at $a = \infty, b < 0$, at $0 < a < 1, b = \infty$ and at
+      $a > 1, b = -\infty$. PyTorch gives 0 at $a = 0, b > 0$ as well.
+
+    Elsewhere: $\partial a^b/\partial b = \ln a = -\infty$ at $a = 0, b = 0$ (both one-sided
+    difference quotients tend to $-\infty$; PyTorch returns 0 there by convention), and
+    NaN for $a < 0$, where $a^b$ is not a real function of $b$ (also when $b$ is an
+    integer and $a^b$ itself is a number), as PyTorch.
     """
 
     __slots__ = ("y", "a", "b")
+    reads_output = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
-        self.y = a**b
+        with ieee():
+            self.y = _real_pow(a, b, xp.floor(b) == b)
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        ga = grad * self.b * self.a ** (self.b - 1)
-        gb = None
-        if self.inputs[1].requires_grad:
-            gb = grad * self.y * xp.log(self.a)
+        a, b, y = self.a, self.b, self.y
+        zero = grad.dtype.type(0)
+        with ieee():
+            p = _real_pow(a, b - 1, xp.floor(b) == b)
+            ga = grad * xp.where((b == 0) | (p == 0), zero, b * p)
+            gb = None
+            if self.inputs[1].requires_grad:
+                # y == 0 with a >= 0 (not NaN): the function is 0 around b, slope 0
+                flat = (y == 0) & (a >= 0)
+                gb = grad * xp.where(flat, zero, y * xp.log(a))
         return ga, gb
 
 
@@ -133,6 +256,11 @@ class MatMul(Function):
     A 1-D left operand is treated as a row vector and a 1-D right operand as a column
     vector; the extra axis is removed from the result, as numpy does.
 
+    Edges: IEEE sums of products, as numpy and PyTorch: an $\infty$ entry meeting a 0
+    gives $\infty\cdot 0 = \mathrm{NaN}$, and $\infty$ and $-\infty$ terms in one sum
+    give NaN; a NaN entry makes its whole output row/column NaN. The gradients are
+    products of the same kind.
+
     A gradient is only computed for an operand that requires one: for the first layer
     of a network, :math:`\bar X` (the gradient of the data) would cost as much as
     :math:`\bar W` and be thrown away.
@@ -145,6 +273,9 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
+        return self._backward(grad)
+
+    def _backward(self, grad: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         need_a, need_b = self.inputs[0].requires_grad, self.inputs[1].requires_grad
         if a.ndim == 2 and b.ndim == 2:  # the common case, kept short
@@ -195,6 +326,8 @@ class Affine(Function):
               \bar b_k = \textstyle\sum_i \bar Y_{ik}
 
     (the sum over the rows is the engine's un-broadcasting of $\bar Y$ to the shape of $b$).
+
+    Edge values as in :class:`MatMul` and :class:`Add`.
     """
 
     __slots__ = ("x", "w")

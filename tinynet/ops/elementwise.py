@@ -1,63 +1,124 @@
-r"""Elementwise functions: exp, log, sqrt, abs, maximum/minimum, clip and casts."""
+r"""Elementwise functions: exp, log, sqrt, abs, maximum/minimum, clip and casts.
+
+Edge values. Each forward gives the IEEE 754 value (what numpy and PyTorch give): the
+limit where the function has one ($e^{-\infty} = 0$, $\ln 0 = -\infty$), NaN outside
+the real domain ($\ln(-1)$, $\sqrt{-1}$), and NaN for a NaN input. Each backward
+multiplies $\bar y$ by the derivative $f'(x)$, where
+
+* at $\pm\infty$ and at the boundary of the domain $f'$ is its limit ($\exp'(-\infty) = 0$,
+  $\ln'(0) = +\infty$);
+* at a NaN input, and wherever $f(x)$ is NaN because $x$ is outside the domain,
+  $f'(x)$ is NaN: a NaN never turns into a number on its way back;
+* where $f$ does not depend on an input at all (a clipped element, the smaller
+  operand of a maximum) the gradient is exactly 0, whatever $\bar y$ is (as PyTorch).
+
+The docstrings list the deliberate differences from PyTorch.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tinynet.backend import xp
-from tinynet.tensor import Function, Tensor
+from tinynet.ops.arithmetic import ieee
+from tinynet.tensor import Function, Tensor, get_default_dtype
 
 
 class Exp(Function):
-    r"""$y = e^x$, so $\bar x = \bar y\, e^x = \bar y\, y$."""
+    r"""$y = e^x$, so $\bar x = \bar y\, e^x = \bar y\, y$.
+
+    Edges: $e^{-\infty} = 0$ with derivative 0; $e^{\infty} = \infty$ (also on overflow,
+    e.g. $e^{1000}$) with derivative $\infty$; NaN gives NaN.
+    """
 
     __slots__ = ("y",)
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
-        self.y = xp.exp(x)
+        with ieee():
+            self.y = xp.exp(x)
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * self.y,)
+        with ieee():
+            return (grad * self.y,)
 
 
 class Log(Function):
-    r"""$y = \ln x$, so $\bar x = \bar y / x$ (defined for $x > 0$)."""
+    r"""$y = \ln x$, so $\bar x = \bar y / x$ (defined for $x \ge 0$).
+
+    Edges: $\ln 0 = -\infty$ with derivative $+\infty$ (the limit from inside the
+    domain; also at $x = -0.0$, where PyTorch's $1/x$ gives $-\infty$);
+    $\ln\infty = \infty$ with derivative 0; for $x < 0$ the value is NaN and so is the
+    derivative (PyTorch returns the finite $1/x$ there: a number for a function that
+    has none).
+    """
 
     __slots__ = ("x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
-        return xp.log(x)
+        with ieee():
+            return xp.log(x)
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad / self.x,)
+        x = self.x
+        with ieee():
+            # |x| turns -0.0 into +0.0 (derivative +inf); negative x gets NaN
+            return (xp.where(x < 0, x.dtype.type("nan"), grad / xp.abs(x)),)
 
 
 class Sqrt(Function):
-    r"""$y = \sqrt{x}$, so $\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)$."""
+    r"""$y = \sqrt{x}$, so $\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)$.
+
+    Edges: $\sqrt{0} = 0$ with derivative $+\infty$ (also at $x = -0.0$, whose IEEE
+    square root is $-0.0$; PyTorch's $1/(2y)$ gives $-\infty$ there);
+    $\sqrt\infty = \infty$ with derivative 0; for $x < 0$ value and derivative are NaN.
+    """
 
     __slots__ = ("y",)
+    reads_inputs = False
+    reads_output = True
 
     def forward(self, x: Any) -> Any:
-        self.y = xp.sqrt(x)
+        with ieee():
+            self.y = xp.sqrt(x)
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad / (2 * self.y),)
+        with ieee():
+            return (grad / xp.abs(2 * self.y),)
 
 
 class Abs(Function):
-    r"""$y = |x|$, so $\bar x = \bar y\,\mathrm{sign}(x)$ (0 at the kink $x=0$, as PyTorch)."""
+    r"""$y = |x|$, so $\bar x = \bar y\,\mathrm{sign}(x)$.
+
+    Edges: $\mathrm{sign}(\pm 0) = 0$ (0 at the kink, as PyTorch), $|\pm\infty| = \infty$
+    with derivative $\pm1$, NaN gives NaN.
+    """
 
     __slots__ = ("x",)
+    keeps_integers = True
 
     def forward(self, x: Any) -> Any:
         self.x = x
         return xp.abs(x)
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * xp.sign(self.x),)
+        with ieee():
+            return (grad * xp.sign(self.x),)
+
+
+def _winner_grads(grad: Any, a: Any, b: Any, a_wins: Any, b_wins: Any) -> tuple[Any, Any]:
+    """Gradients of max/min: the winning side gets all, ties share, NaN operands get NaN."""
+    zero = grad.dtype.type(0)
+    with ieee():
+        # a == b: half each; neither wins nor ties (a NaN operand): NaN for both
+        shared = xp.where(a == b, grad * 0.5, grad.dtype.type("nan"))
+    ga = xp.where(a_wins, grad, xp.where(b_wins, zero, shared))
+    gb = xp.where(b_wins, grad, xp.where(a_wins, zero, shared))
+    return ga, gb
 
 
 class Maximum(Function):
@@ -65,88 +126,127 @@ class Maximum(Function):
 
     $\bar a = \bar y\,[a > b]$ and $\bar b = \bar y\,[b > a]$; where $a = b$ the
     function has a kink and each side receives half, $\tfrac12\bar y$ (PyTorch
-    splits ties the same way).
+    splits ties the same way). $\max(x, \infty) = \infty$ with all of the gradient
+    going to the $\infty$ side (also $\infty = \infty$ is a tie).
+
+    A NaN operand gives NaN (as PyTorch), and both gradients are NaN there: which side
+    wins is undefined. (PyTorch passes $\bar y$ to both sides.)
     """
 
     __slots__ = ("a", "b")
+    keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return xp.maximum(a, b)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        wa = (self.a > self.b) + 0.5 * (self.a == self.b)
-        return grad * wa, grad * (1 - wa)
+        a, b = self.a, self.b
+        return _winner_grads(grad, a, b, a > b, b > a)
 
 
 class Minimum(Function):
-    r"""$y = \min(a, b)$ elementwise; $\bar a = \bar y\,[a < b]$, ties split in half."""
+    r"""$y = \min(a, b)$ elementwise; $\bar a = \bar y\,[a < b]$, ties split in half.
+
+    Edges as :class:`Maximum`: a NaN operand gives a NaN value and NaN gradients.
+    """
 
     __slots__ = ("a", "b")
+    keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
         return xp.minimum(a, b)
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
-        wa = (self.a < self.b) + 0.5 * (self.a == self.b)
-        return grad * wa, grad * (1 - wa)
+        a, b = self.a, self.b
+        return _winner_grads(grad, a, b, a < b, b < a)
 
 
 class Clip(Function):
     r"""$y = \min(\max(x, lo), hi)$; $\bar x = \bar y\,[lo \le x \le hi]$.
 
     The bounds are constants. At the bounds themselves the gradient is passed through
-    (as ``torch.clamp`` does).
+    (as ``torch.clamp`` does). Outside them the output does not depend on $x$ and the
+    gradient is exactly 0; $\pm\infty$ inputs are clipped to the bounds (gradient 0
+    unless the bound is itself infinite). A NaN input gives NaN and a NaN gradient
+    (``torch.clamp`` gives gradient 0 there). A NaN bound is refused.
+
+    With an integer tensor and integer bounds the result stays integer; a float bound
+    gives the default float dtype (as PyTorch).
     """
 
     __slots__ = ("x", "lo", "hi")
+    keeps_integers = True
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
         if lo is None and hi is None:
             raise ValueError("clip: give at least one of lo and hi")
+        for name, bound in (("lo", lo), ("hi", hi)):
+            if bound is not None and bound != bound:
+                raise ValueError(f"clip: {name} is NaN; a bound must be a number or +-inf")
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"clip: lo={lo} is greater than hi={hi}")
         self.lo, self.hi = lo, hi
 
     def forward(self, x: Any) -> Any:
+        if x.dtype.kind in "iub" and any(isinstance(v, float) for v in (self.lo, self.hi)):
+            x = x.astype(get_default_dtype())
         self.x = x
         return xp.clip(x, self.lo, self.hi)
 
     def backward(self, grad: Any) -> tuple[Any]:
-        inside = xp.ones(self.x.shape, dtype=bool)
-        if self.lo is not None:
-            inside &= self.x >= self.lo
-        if self.hi is not None:
-            inside &= self.x <= self.hi
-        return (grad * inside,)
+        x, lo, hi = self.x, self.lo, self.hi
+        if lo is None:
+            outside = x > hi
+        elif hi is None:
+            outside = x < lo
+        else:
+            outside = (x < lo) | (x > hi)
+        # x == x is False only for NaN: there the derivative is NaN, not 0
+        ordered = xp.where(x == x, grad, grad.dtype.type("nan"))
+        return (xp.where(outside, grad.dtype.type(0), ordered),)
 
 
 class Cast(Function):
-    r"""Change the dtype; $\bar x = \bar y$ cast back to the input's dtype."""
+    r"""Change the dtype; $\bar x = \bar y$ cast back to the input's dtype.
+
+    Between float dtypes the IEEE rounding applies (a float64 above the float32 range
+    becomes $\pm\infty$; NaN stays NaN). An integer type has no NaN or $\pm\infty$, so
+    casting those to one raises ``ValueError`` instead of inventing a number (numpy and
+    PyTorch return an arbitrary integer).
+    """
 
     __slots__ = ("dtype", "in_dtype")
+    reads_inputs = False
+    # an integer input is converted to the requested dtype, not first to float32
+    # (which would round integers above 2**24)
+    keeps_integers = True
 
     def __init__(self, dtype: Any) -> None:
         self.dtype = xp.dtype(dtype)
 
     def forward(self, x: Any) -> Any:
         self.in_dtype = x.dtype
-        return x.astype(self.dtype)
+        if self.dtype.kind in "iub" and x.dtype.kind == "f" and self.dtype.kind != "b":
+            finite = xp.isfinite(x)
+            if not bool(finite.all()):
+                bad = x[~finite].ravel()[:3].tolist()
+                raise ValueError(
+                    f"cannot convert {bad} to {self.dtype}: an integer type has no "
+                    f"NaN or inf (input shape {x.shape}, dtype {x.dtype})"
+                )
+        with ieee():
+            return x.astype(self.dtype)
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad.astype(self.in_dtype),)
+        with ieee():
+            return (grad.astype(self.in_dtype),)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
-    """Differentiable dtype conversion (bypasses the no-mixing rule on purpose)."""
-    fn = Cast(dtype)
-    out = Tensor._wrap(fn.forward(x.data), False)
-    if x.requires_grad and fn.dtype.kind == "f":
-        from tinynet.tensor import is_grad_enabled
-
-        if is_grad_enabled():
-            fn.inputs = (x,)
-            out.requires_grad = True
-            out._ctx = fn
+    """Differentiable dtype conversion; a result of an integer or bool dtype has no gradient."""
+    out = Cast.apply(x, dtype=dtype)
+    if out.requires_grad and out.dtype.kind != "f":
+        out.requires_grad, out._ctx = False, None  # an integer result has no gradient
     return out

@@ -1,10 +1,16 @@
-r"""Reductions: sum and mean over some or all axes."""
+r"""Reductions: sum and mean over some or all axes.
+
+Edge values follow IEEE addition, as numpy and PyTorch: a sum containing both
+$\infty$ and $-\infty$, or a NaN, is NaN; a sum that overflows is $\pm\infty$. The
+gradients do not depend on the values (1 and $1/n$), so they stay finite even there.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tinynet.backend import xp
+from tinynet.ops.arithmetic import ieee
 from tinynet.tensor import Function
 
 
@@ -34,9 +40,14 @@ class Sum(Function):
 
     Every summed element contributes with weight 1, so $\bar x_i = \bar y$: the
     output gradient is copied back along the reduced axes.
+
+    Edges (IEEE, as numpy and PyTorch): $\infty + (-\infty)$ or a NaN term gives NaN;
+    the gradient is still $\bar y$ for every element.
     """
 
     __slots__ = ("shape", "axes", "axis", "keepdims")
+    reads_inputs = False
+    keeps_integers = True
 
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims
@@ -51,9 +62,13 @@ class Sum(Function):
 
 
 class Mean(Function):
-    r"""$y = \frac1n \sum_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y / n$."""
+    r"""$y = \frac1n \sum_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y / n$.
+
+    Edges as :class:`Sum`; the gradient $\bar y / n$ never depends on the values.
+    """
 
     __slots__ = ("shape", "axes", "n", "axis", "keepdims")
+    reads_inputs = False
 
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:
         self.axis, self.keepdims = axis, keepdims

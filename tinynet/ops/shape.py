@@ -1,7 +1,9 @@
 r"""Operations that move elements without changing them: reshape, transpose, indexing.
 
 Their backward passes move the gradient back the same way, so no derivative is
-needed beyond "each output element is one input element".
+needed beyond "each output element is one input element". They never look at the
+values, so $\pm\infty$ and NaN pass through unchanged, forward and backward, and
+integer tensors keep their dtype.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from tinynet.backend import xp
+from tinynet.ops.arithmetic import ieee
 from tinynet.tensor import Function, Tensor
 
 
@@ -16,6 +19,8 @@ class Reshape(Function):
     r"""$y = \mathrm{reshape}(x)$; $\bar x = \mathrm{reshape}(\bar y, \text{shape of } x)$."""
 
     __slots__ = ("new_shape", "in_shape")
+    reads_inputs = False
+    keeps_integers = True
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.new_shape = shape
@@ -41,6 +46,8 @@ class Transpose(Function):
     """
 
     __slots__ = ("axes",)
+    reads_inputs = False
+    keeps_integers = True
 
     def __init__(self, axes: tuple[int, ...] | None = None) -> None:
         self.axes = axes
@@ -77,10 +84,13 @@ class GetItem(Function):
 
     $\bar x$ is zero except at the selected positions, which receive $\bar y$. With
     advanced (integer-array) indexing an element selected $k$ times receives the sum
-    of its $k$ gradients, hence ``add.at`` rather than plain assignment.
+    of its $k$ gradients, hence ``add.at`` rather than plain assignment (so
+    $\infty$ and $-\infty$ gradients meeting at one element give NaN, as IEEE addition).
     """
 
     __slots__ = ("index", "in_shape", "dtype")
+    reads_inputs = False
+    keeps_integers = True
 
     def __init__(self, index: Any) -> None:
         self.index = index
@@ -94,7 +104,8 @@ class GetItem(Function):
         if _is_basic_index(self.index):
             out[self.index] = grad
         else:
-            xp.add.at(out, self.index, grad)
+            with ieee():
+                xp.add.at(out, self.index, grad)
         return (out,)
 
 
