@@ -22,7 +22,7 @@ that makes nan or inf.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,14 +55,17 @@ def backward(
             "backward: this tensor does not require grad (no input had "
             "requires_grad=True, or it was computed under no_grad())"
         )
-    seed = _initial_seed(output, grad, "backward", create_graph)
-    _backprop(
-        [output],
-        [seed],
-        retain_graph=create_graph if retain_graph is None else retain_graph,
-        create_graph=create_graph,
-        capture=None,
-    )
+    if grad is None and not create_graph and output.data.size == 1:
+        seed = xp.ones_like(output.data)  # the common case, kept short
+    else:
+        seed = _initial_seed(output, grad, "backward", create_graph)
+    if retain_graph is None:
+        retain_graph = create_graph
+    if create_graph:
+        with enable_grad():  # the gradient computation itself is recorded
+            _backprop_loop([output], [seed], retain_graph, True, None)
+    else:
+        _backprop_loop([output], [seed], retain_graph, False, None)
 
 
 def grad(
@@ -232,7 +235,9 @@ def _backprop_loop(
     create_graph: bool,
     capture: set[int] | None,
 ) -> dict[int, Any]:
-    order = _topological_order(outputs, capture or ())
+    # This loop is the hot path of every training step: it is written for speed
+    # (locals, no helper calls on the common path); the rare cases call helpers.
+    order = _topological_order(outputs)
     grads: dict[int, Any] = {}
     for out, seed in zip(outputs, seeds):
         previous = grads.get(id(out))
@@ -246,14 +251,24 @@ def _backprop_loop(
         if g is None:
             continue
         ctx = node._ctx
-        if capture is None:
-            if ctx is None or node._retain:
+        if capture is not None:
+            if id(node) in capture:
+                g = _own(g, handed_out)
+                captured[id(node)] = g
+                handed_out.add(id(g))
+                # an input may itself depend on another input: keep going below it
+        elif ctx is None or node._retain:
+            if create_graph:
                 _store_grad(node, g, handed_out)
-        elif id(node) in capture:
-            g = _own(g, handed_out)
-            captured[id(node)] = g
-            handed_out.add(id(g))
-            continue  # nothing below an input is needed
+            else:
+                # every .grad owns its data: copy a pass-through gradient or a view
+                if g.base is not None or id(g) in handed_out:
+                    g = g.copy()
+                handed_out.add(id(g))
+                previous = node._grad
+                if previous is not None:
+                    g = (previous.data if type(previous) is Tensor else previous) + g
+                node._grad = g  # the array; Tensor.grad wraps it on first access
         if ctx is None:
             continue
         if ctx._tick != now:  # something was changed in place since this forward
@@ -269,14 +284,13 @@ def _backprop_loop(
         for parent, pg in zip(ctx.inputs, parent_grads):
             if pg is None or not parent.requires_grad:
                 continue
-            if pg.shape != parent.data.shape:
+            data = parent.data
+            if pg.shape != data.shape:
                 try:
-                    pg = _sum_to(pg, parent.data.shape) if create_graph else unbroadcast(
-                        pg, parent.data.shape
-                    )
+                    pg = _sum_to(pg, data.shape) if create_graph else unbroadcast(pg, data.shape)
                 except ValueError:
                     raise _contract_error(ctx, parent, pg, "shape") from None
-            if pg.dtype != parent.data.dtype:
+            if pg.dtype is not data.dtype and pg.dtype != data.dtype:
                 raise _contract_error(ctx, parent, pg, "dtype")
             key = id(parent)
             previous = grads.get(key)
@@ -356,11 +370,8 @@ def _store_grad(node: Tensor, g: Any, handed_out: set[int]) -> None:
     """
     g = _own(g, handed_out)
     handed_out.add(id(g))
-    previous = node._grad
-    if isinstance(g, Tensor):
-        node._grad = g if previous is None else previous + g
-    else:
-        node._grad = Tensor._wrap(g if previous is None else previous.data + g, False)
+    previous = node.grad
+    node._grad = g if previous is None else previous + g
 
 
 def _own(g: Any, handed_out: set[int]) -> Any:
@@ -556,12 +567,11 @@ def _anomaly_backward(ctx: Function, parent_grads: Sequence[Any]) -> None:
 
 
 
-def _topological_order(roots: Sequence[Tensor], stop: Container[int] = ()) -> list[Tensor]:
+def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """Nodes reachable from *roots* that need a gradient, each after all its inputs.
 
     Iterative depth-first search with an explicit stack, so a chain of 100,000
-    operations does not hit Python's recursion limit. Nodes whose id is in *stop* (the
-    inputs of :func:`grad`) are not expanded: nothing below them is needed.
+    operations does not hit Python's recursion limit.
     """
     order: list[Tensor] = []
     visited: set[int] = set()
@@ -576,7 +586,7 @@ def _topological_order(roots: Sequence[Tensor], stop: Container[int] = ()) -> li
             continue
         visited.add(key)
         ctx = node._ctx
-        if ctx is None or key in stop:  # a leaf has no inputs to wait for: done at once
+        if ctx is None:  # a leaf has no inputs to wait for: it is done at once
             order.append(node)
             continue
         if ctx is _FREED:

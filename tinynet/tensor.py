@@ -224,8 +224,7 @@ class Function:
         if _GradMode.enabled:
             for t in tensors:  # a plain loop: any() with a generator costs more here
                 if t.requires_grad:
-                    # An integer or bool result (a cast, a comparison) has no gradient.
-                    requires = out.dtype.kind == "f"
+                    requires = True
                     break
         result = Tensor._wrap(out, requires)
         if requires:
@@ -416,7 +415,14 @@ class Tensor:
         It has no graph (``requires_grad=False``) unless it was computed with
         ``backward(create_graph=True)``; then it can be differentiated again.
         """
-        return self._grad
+        g = self._grad
+        if g is None or type(g) is Tensor:
+            return g
+        # The engine stores the plain array (the optimizers read only the array, so a
+        # training step never pays for a Tensor object); it is wrapped once, on demand.
+        g = Tensor._wrap(g, False)
+        self._grad = g
+        return g
 
     @grad.setter
     def grad(self, value: Tensor | None) -> None:
@@ -433,7 +439,14 @@ class Tensor:
                     f"grad: assigned a gradient of shape {value.shape} and dtype "
                     f"{value.dtype} to a tensor of shape {self.shape} and dtype {self.dtype}"
                 )
+            if type(value) is not Tensor:  # a Parameter: keep .grad a plain Tensor
+                value = Tensor._wrap(value.data, False)
         self._grad = value
+
+    def _grad_array(self) -> Any:
+        """The gradient's array (``None`` if there is none), without making a Tensor."""
+        g = self._grad
+        return g.data if type(g) is Tensor else g
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -535,7 +548,7 @@ class Tensor:
         ``ValueError`` naming the Function and input when a backward breaks the
         contract (wrong count, type, dtype or shape of gradients).
         """
-        _autograd.backward(self, grad, retain_graph=retain_graph, create_graph=create_graph)
+        _autograd.backward(self, grad, retain_graph, create_graph)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -829,6 +842,12 @@ class Tensor:
     def exp(self) -> Tensor:
         return _ops.exp(self)
 
+    def sin(self) -> Tensor:
+        return _ops.sin(self)
+
+    def cos(self) -> Tensor:
+        return _ops.cos(self)
+
     def log(self) -> Tensor:
         return _ops.log(self)
 
@@ -960,6 +979,8 @@ _UFUNC_OPS: dict[str, Any] = {
     "maximum": _ops.maximum,
     "minimum": _ops.minimum,
     "tanh": _ops.tanh,
+    "sin": _ops.sin,
+    "cos": _ops.cos,
     **{
         name: _no_grad_ufunc(name)
         for name in (

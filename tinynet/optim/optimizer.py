@@ -196,9 +196,9 @@ class Optimizer:
         """
         wd = group["weight_decay"]
         for p in group["params"]:
-            g = p.grad
+            g = p._grad_array()
             if g is not None:
-                yield p, (g.data if wd == 0 else g.data + wd * p.data)
+                yield p, (g if wd == 0 else g + wd * p.data)
 
     def _zero_state(self, p: Tensor, *buffers: str) -> dict[str, Any]:
         """The state of *p*, created on first use with ``step = 0`` and zero *buffers*."""
