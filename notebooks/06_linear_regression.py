@@ -62,9 +62,9 @@ def fit(lr, epochs=1000, dtype="float32", x=x_np, y=y_np):
             loss = ((w * X + b - Y) ** 2).mean()
             w.zero_grad(); b.zero_grad()
             loss.backward()
-            with tn.no_grad():
-                w.data = w.data - lr * w.grad
-                b.data = b.data - lr * b.grad
+            with tn.no_grad():  # the update itself is not part of the graph
+                w -= lr * w.grad
+                b -= lr * b.grad
             history.append((loss.item(), w.item(), b.item()))
     return np.array(history)
 
@@ -99,30 +99,24 @@ print(f"first non-finite loss (float32): epoch {first_bad}; final: {h[-1]}")
 # $0 < \alpha < 2/\lambda$. All directions must shrink, so $\alpha < 2/\lambda_{\max}$.
 #
 # $H$ depends only on $x$, not on the noise — so the verdict does not depend on the
-# random draw. We compute $H$ from the formula, and check it with tinynet: the
-# columns of $H$ are the derivatives of the (autograd) gradient, here by central
-# differences of the gradient.
+# random draw. We compute $H$ from the formula, and check it with tinynet:
+# `tn.hessian` differentiates the autograd gradient a second time (double backward,
+# see notebook 09), with $\theta = (w, b)$ as one tensor.
 
 # %% tags=["deterministic"]
 n = len(x_np)
 H = 2 / n * np.array([[np.sum(x_np**2), np.sum(x_np)], [np.sum(x_np), n]])
 
 
-def grad_at(theta):
-    w = tn.tensor(theta[0], dtype="float64", requires_grad=True)
-    b = tn.tensor(theta[1], dtype="float64", requires_grad=True)
-    ((w * x_np + b - y_np) ** 2).mean().backward()
-    return np.array([float(w.grad), float(b.grad)])
+def loss_of(theta):
+    """The MSE as a function of theta = (w, b)."""
+    return ((theta[0] * x_np + theta[1] - y_np) ** 2).mean()
 
 
-eps = 1e-3
-H_autograd = np.column_stack([
-    (grad_at(np.array([0.0, 0.0]) + eps * e) - grad_at(np.array([0.0, 0.0]) - eps * e)) / (2 * eps)
-    for e in np.eye(2)
-])
+H_autograd = tn.hessian(loss_of, tn.tensor([0.0, 0.0], dtype="float64")).numpy()
 lam = np.linalg.eigvalsh(H)
 print("H =\n", np.round(H, 3))
-print("H from autograd gradients agrees:", np.allclose(H, H_autograd, rtol=1e-6))
+print("H by autograd (tn.hessian) equals the formula:", np.allclose(H_autograd, H, rtol=1e-12))
 print(f"eigenvalues: {lam[0]:.4f}, {lam[1]:.4f}   condition number {lam[1] / lam[0]:.0f}")
 print(f"stability bound 2/lambda_max = {2 / lam[1]:.4f};  best constant rate 2/(lmin+lmax) = {2 / lam.sum():.4f}")
 print(f"at lr = 0.1 the error grows by |1 - 0.1*lambda_max| = {abs(1 - 0.1 * lam[1]):.2f} per epoch "

@@ -21,10 +21,19 @@ from typing import Any
 
 from tinynet.autograd import AnomalyError, detect_anomaly, grad
 from tinynet.backend import BackendUnavailableError, backend_name, to_numpy, xp
-from tinynet.gradcheck import GradcheckError, central_difference, gradcheck, numerical_grad
+from tinynet.gradcheck import (
+    GradcheckError,
+    central_difference,
+    gradcheck,
+    gradgradcheck,
+    hessian,
+    hvp,
+    numerical_grad,
+)
 from tinynet.ops import (
     abs,
     clip,
+    cos,
     exp,
     leaky_relu,
     log,
@@ -36,6 +45,7 @@ from tinynet.ops import (
     relu,
     reshape,
     sigmoid,
+    sin,
     softmax,
     sqrt,
     sum,
@@ -65,7 +75,8 @@ __all__ = [
     "detect_anomaly", "AnomalyError", "grad",
     "backend_name", "to_numpy", "BackendUnavailableError", "xp",
     "gradcheck", "numerical_grad", "central_difference", "GradcheckError",
-    "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",
+    "gradgradcheck", "hvp", "hessian",
+    "exp", "log", "sin", "cos", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",
     "reshape", "transpose", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",
     "nn", "optim", "datasets", "data", "save", "load", "__version__",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ module             operations
 ``reductions``     sum, mean
 ``shape``          reshape, transpose, getitem
 ``activations``    sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
+``trigonometric``  sin, cos
 =================  ==============================================================
 
 The lower-case functions below are the functional forms (``tinynet.ops.exp(x)``);
@@ -36,17 +37,18 @@ from tinynet.ops.arithmetic import (
 from tinynet.ops.elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, cast
 from tinynet.ops.reductions import Mean, Sum
 from tinynet.ops.shape import GetItem, Reshape, Transpose, getitem
+from tinynet.ops.trigonometric import Cos, Sin
 from tinynet.tensor import Tensor
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul", "Affine",
     "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast",
     "Sum", "Mean", "Reshape", "Transpose", "GetItem",
-    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
+    "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Sin", "Cos",
     "add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast",
     "sum", "mean", "reshape", "transpose", "getitem",
-    "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",
+    "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "sin", "cos",
 ]  # fmt: skip
 
 
@@ -136,3 +138,11 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     return LogSoftmax.apply(x, axis=axis)
+
+
+def sin(x: Any) -> Tensor:
+    return Sin.apply(x)
+
+
+def cos(x: Any) -> Tensor:
+    return Cos.apply(x)
