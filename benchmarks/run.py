@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tinynet._io import atomic_write_text
+
 if __package__ in (None, ""):  # run as a script: make the repo root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -260,8 +262,9 @@ def _run(args: argparse.Namespace) -> int:
 
     markdown = report.markdown(results)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out_dir / "latest.md", markdown)
-    _write_atomic(out_dir / "latest.json", json.dumps(results, indent=1) + "\n")
+    # tinynet's one atomic-write helper: a reader never sees half a report
+    atomic_write_text(out_dir / "latest.md", markdown)
+    atomic_write_text(out_dir / "latest.json", json.dumps(results, indent=1) + "\n")
     print(markdown)
     failed = [r for r in results["agreement"] + results["gpu"]["agreement"] if not r["ok"]]
     if failed:
@@ -269,13 +272,6 @@ def _run(args: argparse.Namespace) -> int:
         print(f"AGREEMENT CHECK FAILED: {names}", file=sys.stderr)
         return 1
     return 0
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and a rename, so a reader never sees half a report."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 MEMORY_SIZE, MEMORY_DTYPE = "medium", "float32"

@@ -210,15 +210,7 @@ except tn.GradcheckError as exc:
 # hidden `solution` cell) is all it takes to add an exercise.
 
 # %%
-def run_check(exercise, test):
-    """Run *test*; report 'not done yet' while the answer cell still raises NotImplementedError."""
-    try:
-        test()
-    except NotImplementedError:
-        print(f"{exercise}: not done yet - fill in the answer cell above")
-    else:
-        print(f"{exercise}: correct")
-
+from tinynet.testing import run_check  # prints "correct" or "not done yet"
 
 # %% [markdown]
 # ### Exercise 1 — the backward of a cube

@@ -119,17 +119,6 @@ ax.legend(fontsize=8); ax.set_title("throughput by backend (higher is better)");
 # answer, not just one formula. Instructors: the pattern (answer cell, `check` cell,
 # hidden `solution` cell) is all it takes to add an exercise.
 
-# %%
-def run_check(exercise, test):
-    """Run *test*; report 'not done yet' while the answer cell still raises NotImplementedError."""
-    try:
-        test()
-    except NotImplementedError:
-        print(f"{exercise}: not done yet - fill in the answer cell above")
-    else:
-        print(f"{exercise}: correct")
-
-
 # %% [markdown]
 # ### Exercise 1 — an operation that runs on both backends
 #
@@ -139,6 +128,7 @@ def run_check(exercise, test):
 
 # %%
 from tinynet.backend import xp
+from tinynet.testing import run_check  # prints "correct" or "not done yet"
 
 
 class Swish(tn.Function):

@@ -251,15 +251,7 @@ fig.colorbar(im); plt.show()
 # drawn by `tinynet.testing`, so any correct answer passes.
 
 # %%
-def run_check(exercise, test):
-    """Run *test*; report 'not done yet' while the answer cell still raises NotImplementedError."""
-    try:
-        test()
-    except NotImplementedError:
-        print(f"{exercise}: not done yet - fill in the answer cell above")
-    else:
-        print(f"{exercise}: correct")
-
+from tinynet.testing import run_check  # prints "correct" or "not done yet"
 
 # %% [markdown]
 # ### Exercise 1 — a softplus that can be differentiated twice

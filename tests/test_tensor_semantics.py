@@ -123,8 +123,8 @@ def test_numpy_ufuncs_dispatch_to_differentiable_ops(backend):
 
 
 def test_unsupported_numpy_ufunc_is_a_clear_error(backend):
-    with pytest.raises(TypeError, match=r"numpy\.sin.*not supported.*numpy\(\)"):
-        np.sin(tn.tensor([1.0]))
+    with pytest.raises(TypeError, match=r"numpy\.arctan.*not supported.*numpy\(\)"):
+        np.arctan(tn.tensor([1.0]))
     with pytest.raises(TypeError, match="numpy.add.*out"):
         np.add(tn.tensor([1.0]), 1.0, out=tn.tensor([0.0]))
     with pytest.raises(TypeError, match=r"numpy.add: writing into a plain array would drop"):

@@ -1,4 +1,4 @@
-"""Tests of training: the library (tinynet/train.py) and ``tinynet train`` (tinynet/cli/train.py).
+"""Tests of training: the library (tinynet/train/) and ``tinynet train`` (tinynet/cli/train.py).
 
 The recipe, reproducibility and outputs are checked through the real command in a
 subprocess (``python -m tinynet train``), which is what a user types; the library's
@@ -367,10 +367,10 @@ def test_memory_estimate_follows_the_documented_formula(monkeypatch: pytest.Monk
     # MLP 64-8-10 with Adam (2 state arrays), batch 32 of 1438, test set 359:
     # P = 65*8 + 9*10 = 610; bytes = 4 * ((2 + 2) * 610 + 3 * max(32, 359) * (8 + 10))
     expected = 4 * (4 * 610 + 3 * 359 * 18)
-    monkeypatch.setattr(train, "available_memory_bytes", lambda: expected - 1)
+    monkeypatch.setattr(train.memory, "available_memory_bytes", lambda: expected - 1)
     with pytest.raises(TooLargeError, match=f"has 610 parameters.*needs about {expected:,} bytes"):
         fit(TrainConfig(hidden=(8,), epochs=1))
-    monkeypatch.setattr(train, "available_memory_bytes", lambda: expected)
+    monkeypatch.setattr(train.memory, "available_memory_bytes", lambda: expected)
     assert fit(TrainConfig(hidden=(8,), epochs=1)).final["epochs_run"] == 1
 
 

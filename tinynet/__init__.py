@@ -81,7 +81,7 @@ __all__ = [
     "nn", "optim", "datasets", "data", "save", "load", "__version__",
 ]  # fmt: skip
 
-_LAZY_MODULES = {"nn", "optim", "datasets", "data", "testing", "audit", "functional"}
+_LAZY_MODULES = {"nn", "optim", "datasets", "data", "testing", "audit"}
 _LAZY_ATTRS = {"save": "tinynet.serialization", "load": "tinynet.serialization"}
 
 

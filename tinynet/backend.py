@@ -111,7 +111,9 @@ def to_numpy(array: Any) -> numpy.ndarray:
 
 
 def asarray(data: Any, dtype: Any = None) -> Any:
-    """Convert *data* (list, scalar, numpy or cupy array) into a backend array."""
-    if _NAME == "cupy" and isinstance(data, numpy.ndarray):
-        return xp.asarray(data, dtype=dtype)
+    """Convert *data* (list, scalar, numpy or cupy array) into a backend array.
+
+    Under cupy a numpy array is copied to the device here, explicitly: this is the one
+    place where host data enters the backend.
+    """
     return xp.asarray(data, dtype=dtype)

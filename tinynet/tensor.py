@@ -217,7 +217,11 @@ class Function:
         except ValueError as exc:
             # numpy's broadcasting errors do not say which operation failed.
             shapes = ", ".join(str(t.shape) for t in tensors)
-            raise ValueError(f"{cls.__name__.lower()}: {exc} (input shapes {shapes})") from exc
+            name = cls.__name__.lower()
+            message = str(exc)
+            if not message.startswith(f"{name}:"):  # an op's own message names it already
+                message = f"{name}: {message}"
+            raise ValueError(f"{message} (input shapes {shapes})") from exc
         if _Anomaly.enabled:
             _autograd._anomaly_forward(fn, tensors, out)
         requires = False

@@ -37,6 +37,7 @@ finite-difference checks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -65,6 +66,7 @@ __all__ = [
     "edge_floats",
     "edge_arrays",
     "edge_tensors",
+    "run_check",
 ]
 
 #: The IEEE special values every operation should be tested at: :math:`\pm\infty`, NaN
@@ -234,3 +236,22 @@ def edge_tensors(shape: Any, requires_grad: bool = True, **kwargs: Any) -> st.Se
     return edge_arrays(shape, **kwargs).map(
         lambda a: Tensor(a, requires_grad=requires_grad, dtype=a.dtype)
     )
+
+
+def run_check(exercise: str, test: Callable[[], Any]) -> bool:
+    """Run an exercise's *test* and print one line: ``correct`` or ``not done yet``.
+
+    The teaching notebooks' exercises use this pattern: the learner's answer cell starts
+    as a stub that raises :class:`NotImplementedError`, and a check cell calls
+    ``run_check("Exercise 1", test)`` where ``test`` compares the answer with finite
+    differences (:func:`tinynet.gradcheck`) on inputs drawn by these strategies. A stub
+    reports "not done yet"; a wrong answer raises the check's own error, with its report.
+    Returns whether the test passed.
+    """
+    try:
+        test()
+    except NotImplementedError:
+        print(f"{exercise}: not done yet - fill in the answer cell above")
+        return False
+    print(f"{exercise}: correct")
+    return True

@@ -112,7 +112,7 @@ def test_a_network_too_large_for_memory(
     width: int, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Pretend 1 GiB is available, so 10**8 is too large on any machine running the tests.
-    monkeypatch.setattr(train, "available_memory_bytes", lambda: 2**30)
+    monkeypatch.setattr(train.memory, "available_memory_bytes", lambda: 2**30)
     message = train_main(capsys, "--hidden", str(width), "--quiet", code=1)
     params = 65 * width + (width + 1) * 10
     assert f"an MLP 64-{width}-10 has {params:,} parameters" in message
@@ -132,7 +132,7 @@ def test_out_of_memory_anyway(
     def no_memory(*args: object, **kw: object) -> None:
         raise MemoryError("Unable to allocate 23.8 GiB for an array")
 
-    monkeypatch.setattr(train, "build_model", no_memory)
+    monkeypatch.setattr(train.loop, "build_model", no_memory)
     train_main(capsys, *QUICK, code=1, contains="out of memory: Unable to allocate 23.8 GiB")
 
 

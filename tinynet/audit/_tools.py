@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
+from tinynet.audit.core import FD_TOL, Evidence, Tally
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -23,6 +24,8 @@ __all__ = [
     "host",
     "autograd",
     "finite_diff",
+    "flat",
+    "CheckedAutograd",
     "doc_sigmoid",
     "doc_dsigmoid",
 ]
@@ -63,6 +66,40 @@ def finite_diff(fn: Callable[..., Tensor], *arrays: Any) -> list[np.ndarray]:
     ts = [t64(a, requires_grad=True) for a in arrays]
     grads = tn.numerical_grad(fn, *ts)
     return [np.asarray(g, dtype=np.float64) for g in grads]
+
+
+class CheckedAutograd:
+    """tinynet's reverse-mode gradients for a check, with tinynet's backward checked on the side.
+
+    A check compares the document's gradient formulas with autograd; autograd is only
+    a fair referee if it agrees with central finite differences, so every check that
+    differentiates keeps one of these:
+
+    * :meth:`grads` returns what :func:`autograd` returns and, with ``fd=True``, compares
+      the gradients with :func:`finite_diff` of the same function (the costly part:
+      checks do it on every few draws);
+    * :meth:`add` compares gradients obtained otherwise (e.g. through ``retain_grad``);
+    * :meth:`require` demands agreement (:meth:`~tinynet.audit.core.Evidence.require`):
+      a broken backward makes the check fail (``error``) instead of blaming the document.
+    """
+
+    def __init__(self, what: str = "tinynet autograd vs finite differences") -> None:
+        self.tally = Tally(what, FD_TOL)
+
+    def grads(
+        self, fn: Callable[..., Tensor], *arrays: Any, fd: bool = True
+    ) -> tuple[float, list[np.ndarray]]:
+        value, grads = autograd(fn, *arrays)
+        if fd:
+            self.add(grads, fn, *arrays)
+        return value, grads
+
+    def add(self, grads: Sequence[np.ndarray], fn: Callable[..., Tensor], *arrays: Any) -> None:
+        """Compare *grads* (of *fn* at *arrays*, one per array) with central differences."""
+        self.tally.add(flat(grads), flat(finite_diff(fn, *arrays)))
+
+    def require(self, ev: Evidence, why: str = "tinynet's backward is wrong") -> None:
+        ev.require(self.tally, why)
 
 
 def doc_sigmoid(x: Any) -> np.ndarray:

@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
-from tinynet.audit._tools import autograd, finite_diff, flat, host, param64, t64
+from tinynet.audit._tools import CheckedAutograd, autograd, flat, host, param64, t64
 from tinynet.audit.checks_optimizers import doc_adam_step
 from tinynet.audit.core import (
-    FD_TOL,
     AuditError,
     Evidence,
     Outcome,
@@ -40,14 +39,13 @@ from tinynet.optim import SGD, Adam
     "001 §4.3.3, lines 729-757",
     "y = W1x1 + W2x2 + b, x = (2, 3), y = 5, ŷ = 7: L = (ŷ−y)² = 4; ∂L/∂W1 = 4, ∂L/∂W2 = 6, ∂L/∂b = 2",
 )
-def check_e1(ev: Evidence) -> Outcome:
+def check_e1(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.3.1-4.3.3 (lines 703-760): the gradient of a linear model.
 
     The printed gradients (ŷ − y)·(x1, x2, 1) drop the factor 2 of d(ŷ − y)²/dŷ.
     Random (W1, W2, b) with ŷ = 7 show the gradient does not depend on which weights
     give ŷ = 7.
     """
-    rng = ev.rng()
     x, y = np.array([2.0, 3.0]), 5.0
 
     def loss(W: Any, b: Any) -> Any:
@@ -61,18 +59,16 @@ def check_e1(ev: Evidence) -> Outcome:
     doc = Tally("document (ŷ − y)·(x1, x2, 1) vs tinynet autograd of L = (ŷ − y)²")
     fixed = Tally("corrected 2(ŷ − y)·(x1, x2, 1) vs tinynet autograd")
     half = Tally("document (ŷ − y)·(x1, x2, 1) vs autograd of ½(ŷ − y)²")
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     for k in range(ev.draws):
         W = rng.normal(scale=3.0, size=2)
         b = np.array(7.0 - W @ x)  # any weights with ŷ = 7
-        _, (gW, gb) = autograd(loss, W, b)
-        if k % 4 == 0:
-            machinery.add(flat([gW, gb]), flat(finite_diff(loss, W, b)))
+        _, (gW, gb) = machinery.grads(loss, W, b, fd=k % 4 == 0)
         yhat = float(W @ x + b)
         doc.add((yhat - y) * np.array([2.0, 3.0, 1.0]), flat([gW, gb]))
         fixed.add(2 * (yhat - y) * np.array([2.0, 3.0, 1.0]), flat([gW, gb]))
         half.add((yhat - y) * np.array([2.0, 3.0, 1.0]), flat(autograd(half_loss, W, b)[1]))
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     s_doc, s_fix, s_half = ev.tally(doc), ev.tally(fixed), ev.tally(half)
     # The document's instance: W = (1, 1), b = 2 gives ŷ = 2 + 3 + 2 = 7.
     L, (gW, gb) = autograd(loss, np.array([1.0, 1.0]), np.array(2.0))
@@ -147,7 +143,7 @@ def _e2_train(x: np.ndarray, y: np.ndarray, lr: float, epochs: int, dtype: str) 
     "001 §5.2-5.4, lines 153-212 (dup. 1284-1360)",
     "linear regression y = 3x + 2 + N(0,1), w = b = 0, MSE, SGD lr 0.1, 1000 epochs → W ≈ 2.99, B ≈ 2.00, loss ≈ 2e-4",
 )
-def check_e2(ev: Evidence) -> Outcome:
+def check_e2(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §5.2-5.4 (code lines 153-187, log 204-210; second copy 1284-1318, log 1352-1358).
 
     The document's loop is run with tinynet (float32 as TensorFlow, and float64) on
@@ -280,7 +276,7 @@ def check_e2(ev: Evidence) -> Outcome:
     "003 §4.4, lines 634-682",
     "y = [1,0], ŷ = [0.8,0.2]: CE ≈ 0.223; ∇ = (ŷ1−y1)σ'(z1) = −0.2·0.1 = −0.02; one Adam step: w 0.1 → 0.098",
 )
-def check_e3(ev: Evidence) -> Outcome:
+def check_e3(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 003 §4.4 (lines 634-682): cross-entropy and one Adam step.
 
     β1 = 0.9, β2 = 0.99, α = 0.001, ε = 1e-4, w_old = 0.1 as in the document; tinynet
@@ -290,23 +286,15 @@ def check_e3(ev: Evidence) -> Outcome:
     y, p = np.array([1.0, 0.0]), np.array([0.8, 0.2])
     ce = F.cross_entropy_probs(t64(p), t64(y), reduction="sum").item()
     z1 = math.log(0.8 / 0.2)  # σ(z1) = 0.8
-    _, (ds,) = autograd(lambda t: tn.sigmoid(t).sum(), np.array([z1]))
+    machinery = CheckedAutograd()
+    _, (ds,) = machinery.grads(lambda t: tn.sigmoid(t).sum(), np.array([z1]))
     dsig = float(ds[0])
     # dCE/dz1 two ways: sigmoid + CE on probabilities, and softmax cross-entropy on logits
-    _, (dz_sig,) = autograd(
+    _, (dz_sig,) = machinery.grads(
         lambda t: F.cross_entropy_probs(tn.sigmoid(t), t64([1.0]), reduction="sum"), np.array([z1])
     )
     _, (dz_soft,) = autograd(lambda t: F.cross_entropy(t, np.array([0])), np.log(p)[None, :])
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
-    machinery.add(
-        dz_sig,
-        finite_diff(
-            lambda t: F.cross_entropy_probs(tn.sigmoid(t), t64([1.0]), reduction="sum"),
-            np.array([z1]),
-        )[0],
-    )
-    machinery.add(ds, finite_diff(lambda t: tn.sigmoid(t).sum(), np.array([z1]))[0])
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     g_true = float(dz_sig[0])
     ev.values.update(
         {"ce": ce, "dsigma": dsig, "dce_dz1": g_true, "dce_dz_softmax": dz_soft[0].tolist()}
@@ -397,9 +385,8 @@ def check_e3(ev: Evidence) -> Outcome:
     "003 §4.4 (first half), lines 198-212",
     "target 1, prediction 0.9: MSE = (1 − 0.9)² = 0.01; then w_new = w_old − 0.1·∇_w MSE",
 )
-def check_e4(ev: Evidence) -> Outcome:
+def check_e4(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 003 §4.4, first half (lines 198-212). The update is left symbolic."""
-    rng = ev.rng()
     mse = F.mse_loss(t64([0.9]), t64([1.0])).item()
     arith = Tally("tinynet mse_loss(0.9, 1) vs (1 − 0.9)² by hand")
     arith.add(mse, (1 - 0.9) ** 2)
@@ -477,7 +464,7 @@ _E5_REASONS = [
     "000 §5.4; 001 §5.7; 004 §4.3, §5.3-5.5",
     "reported training logs and accuracies",
 )
-def check_e5(ev: Evidence) -> Outcome:
+def check_e5(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Training logs without data or code to reproduce them: listed with the reasons.
 
     The few internal inconsistencies that are plain arithmetic are computed.

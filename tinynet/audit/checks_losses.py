@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
-from tinynet.audit._tools import autograd, doc_sigmoid, finite_diff, host, t64
+from tinynet.audit._tools import CheckedAutograd, autograd, doc_sigmoid, host, t64
 from tinynet.audit.core import (
     FD_TOL,
     AuditError,
@@ -65,16 +65,15 @@ def _loss_machinery(ev: Evidence, rng: np.random.Generator) -> None:
     "F9",
     "000 §4.1.3, lines 226-238",
     "MSE = (1/n)Σ_i(ŷ_i − y_i)²; CE = −(1/n)Σ_i y_i log ŷ_i",
+    self_check=_loss_machinery,
 )
-def check_f9(ev: Evidence) -> Outcome:
+def check_f9(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 000 §4.1.3 (lines 226-238): "ŷ_i is the prediction, y_i the true value".
 
     The CE is right when y_i, ŷ_i are class vectors (one-hot label, probability
     vector) and y_i log ŷ_i is their dot product; with scalar 0/1 labels it drops
     the negative class and differs from the binary cross-entropy.
     """
-    rng = ev.rng()
-    _loss_machinery(ev, ev.rng(1))
     mse = Tally("document MSE (loop over i) vs tinynet F.mse_loss")
     onehot = Tally(
         "document CE, y_i one-hot vectors and y_i·log ŷ_i a dot product, vs tinynet F.cross_entropy_probs"
@@ -127,15 +126,14 @@ def check_f9(ev: Evidence) -> Outcome:
     "F10",
     "001 §4.1.3, lines 632-646",
     "'MSE' L = ½Σ_j(y_j − ŷ_j)² 'measures the average error'; CE L = −Σ_j y_j log ŷ_j",
+    self_check=_loss_machinery,
 )
-def check_f10(ev: Evidence) -> Outcome:
+def check_f10(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.1.3 (lines 632-646).
 
     The printed "MSE" is half the *sum* of squared errors: k/2 times the mean the
     text describes. The CE is for one sample with a one-hot label.
     """
-    rng = ev.rng()
-    _loss_machinery(ev, ev.rng(1))
     half = Tally("document ½Σ_j(y_j − ŷ_j)² vs tinynet F.mse_loss(reduction='half_sum')")
     mean = Tally("document ½Σ_j(y_j − ŷ_j)² vs the average error, tinynet F.mse_loss (mean)")
     grad = Tally("autograd ∂L/∂ŷ of the half sum vs ŷ − y (why the ½ is there)")
@@ -186,15 +184,14 @@ def check_f10(ev: Evidence) -> Outcome:
     "F11",
     "003 §4.1, lines 552-574",
     "MSE = (1/n)Σ_i(y_i − ŷ_i)²; CE = −Σ_{i=1}^n y_i log ŷ_i, 'n is the number of samples'",
+    self_check=_loss_machinery,
 )
-def check_f11(ev: Evidence) -> Outcome:
+def check_f11(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 003 §4.1.1-4.1.2 (lines 552-574).
 
     The CE is right when i runs over the classes of one sample (as in the worked
     example E3); over the n samples named just above it is not the cross-entropy.
     """
-    rng = ev.rng()
-    _loss_machinery(ev, ev.rng(1))
     mse = Tally("document MSE vs tinynet F.mse_loss")
     classes = Tally(
         "document CE with i over the classes of one sample vs tinynet F.cross_entropy_probs(reduction='sum')"
@@ -246,16 +243,15 @@ def check_f11(ev: Evidence) -> Outcome:
     "F12",
     "004 §4.1, lines 181-195",
     "J = −(1/m)Σ_iΣ_k y_k^(i) log z_k^(i); J = (1/2m)Σ_i(y^(i) − h_θ(x^(i)))²",
+    self_check=_loss_machinery,
 )
-def check_f12(ev: Evidence) -> Outcome:
+def check_f12(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 004 §4.1 (lines 181-195; repeated at line 234)."""
-    rng = ev.rng()
-    _loss_machinery(ev, ev.rng(1))
     ce = Tally("document −(1/m)ΣΣ y log z vs tinynet F.cross_entropy_probs (mean)")
     ce_logits = Tally("document CE on softmax(logits) vs tinynet F.cross_entropy(logits)")
     half = Tally("document (1/2m)Σ(y − h)² vs tinynet F.mse_loss(reduction='half_mean')")
     grad = Tally("autograd ∂J/∂h of the ½-MSE vs (h − y)/m", FD_TOL)
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     for k_draw in range(ev.draws):
         m, K = int(rng.integers(1, 9)), int(rng.integers(2, 6))
         Z, P = _softmax_draw(rng, m, K)
@@ -276,11 +272,9 @@ def check_f12(ev: Evidence) -> Outcome:
         def j_half(ht: Any, y: np.ndarray = y) -> Any:
             return F.mse_loss(ht, t64(y), reduction="half_mean")
 
-        _, (g,) = autograd(j_half, h)
+        _, (g,) = machinery.grads(j_half, h, fd=k_draw % 4 == 0)
         grad.add(g, (h - y) / m)
-        if k_draw % 4 == 0:
-            machinery.add(g, finite_diff(j_half, h)[0])
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     states = [ev.tally(t) for t in (ce, ce_logits, half, grad)]
     ev.summary(
         f"CE agrees with tinynet cross_entropy_probs and cross_entropy (max err {max(ce.worst, ce_logits.worst):.1g}); "
@@ -305,8 +299,9 @@ def _doc_dbce(z: Any, y: Any) -> Any:
     "F13",
     "004 §4.2, lines 239-255",
     "J = −y log z − (1−y) log(1−z), ∂J/∂z = −y/z + (1−y)/(1−z); 'at z = 1 the derivative is 0, at z = 0 infinite'",
+    self_check=_loss_machinery,
 )
-def check_f13(ev: Evidence) -> Outcome:
+def check_f13(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 004 §4.2 (lines 239-255).
 
     The loss and its derivative are checked against tinynet (``binary_cross_entropy``
@@ -315,8 +310,6 @@ def check_f13(ev: Evidence) -> Outcome:
     derivative with respect to the logit a, z = σ(a), is z − y -- is checked with
     tinynet's sigmoid and loss.
     """
-    rng = ev.rng()
-    _loss_machinery(ev, ev.rng(1))
     loss = Tally("document J(z, y) vs tinynet F.binary_cross_entropy(reduction='none')")
     deriv = Tally("document ∂J/∂z vs tinynet autograd of binary_cross_entropy")
     logit = Tally(
@@ -325,34 +318,28 @@ def check_f13(ev: Evidence) -> Outcome:
     logit2 = Tally(
         "corrected ∂J/∂a = σ(a) − y vs tinynet autograd of binary_cross_entropy_with_logits"
     )
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     for k in range(ev.draws):
         n = int(rng.integers(1, 6))
         z = rng.uniform(0.01, 0.99, size=n)
         y = rng.integers(0, 2, size=n).astype(float) if k % 2 == 0 else rng.uniform(size=n)
         loss.add(_doc_bce(z, y), host(F.binary_cross_entropy(t64(z), t64(y), reduction="none")))
-        _, (gz,) = autograd(lambda t, y=y: F.binary_cross_entropy(t, t64(y), reduction="sum"), z)
+        _, (gz,) = machinery.grads(
+            lambda t, y=y: F.binary_cross_entropy(t, t64(y), reduction="sum"), z, fd=k % 4 == 0
+        )
         deriv.add(_doc_dbce(z, y), gz)
         a = rng.normal(scale=3.0, size=n)
 
         def via_sigmoid(at: Any, y: np.ndarray = y) -> Any:
             return F.binary_cross_entropy(tn.sigmoid(at), t64(y), reduction="sum")
 
-        _, (ga,) = autograd(via_sigmoid, a)
+        _, (ga,) = machinery.grads(via_sigmoid, a, fd=k % 4 == 0)
         logit.add(ga, doc_sigmoid(a) - y)
         _, (ga2,) = autograd(
             lambda t, y=y: F.binary_cross_entropy_with_logits(t, t64(y), reduction="sum"), a
         )
         logit2.add(ga2, doc_sigmoid(a) - y)
-        if k % 4 == 0:
-            machinery.add(ga, finite_diff(via_sigmoid, a)[0])
-            machinery.add(
-                gz,
-                finite_diff(lambda t, y=y: F.binary_cross_entropy(t, t64(y), reduction="sum"), z)[
-                    0
-                ],
-            )
-    ev.require(machinery, "tinynet's backward (sigmoid, log, binary_cross_entropy) is wrong")
+    machinery.require(ev, "tinynet's backward (sigmoid, log, binary_cross_entropy) is wrong")
     s_loss, s_deriv = ev.tally(loss), ev.tally(deriv)
     s_logit, s_logit2 = ev.tally(logit), ev.tally(logit2)
 

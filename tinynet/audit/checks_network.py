@@ -16,6 +16,7 @@ import numpy as np
 
 import tinynet as tn
 from tinynet.audit._tools import (
+    CheckedAutograd,
     autograd,
     doc_dsigmoid,
     doc_sigmoid,
@@ -48,7 +49,7 @@ from tinynet.optim import SGD, Adam
     "000 §4.1.1-4.1.2, lines 204-224",
     "neuron Z = Σ_i w_i x_i + b, a = σ(Z); layer Z^l = Σ_i w_li a^{l-1}_i + b_l",
 )
-def check_f1(ev: Evidence) -> Outcome:
+def check_f1(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 000 §4.1.1 (lines 204-211) and §4.1.2 (lines 217-224).
 
     The single neuron is compared with ``tinynet.sigmoid(x @ w + b)``. The layer form
@@ -56,7 +57,6 @@ def check_f1(ev: Evidence) -> Outcome:
     neuron per layer; it matches a tinynet layer of width m >= 2 only once an
     output index j is supplied (the convention), and differs without it.
     """
-    rng = ev.rng()
     neuron = Tally(
         "single neuron, document's loop Σ_i w_i x_i + b then 1/(1+e^-Z), vs tinynet sigmoid(x @ w + b)"
     )
@@ -147,14 +147,13 @@ def _mlp_fd_delta(
     "000 §4.2.2, lines 259-266",
     "δ^l = (a^l − y)⊙σ'(Z^l); δ^{l+1} = Σ_{i=l+1}^L w_{l+1,i} δ^{l+1}",
 )
-def check_f2(ev: Evidence) -> Outcome:
+def check_f2(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 000 §4.2.2 (lines 259-266): the δ rule of backpropagation.
 
     Random sigmoid networks with three weight layers of widths 1-5 and the cost
     C = ½‖a^L − y‖²; the reference δ^l = ∂C/∂Z^l comes from tinynet autograd
     (``retain_grad`` on Z^l) and is checked against finite differences.
     """
-    rng = ev.rng()
     machinery = Tally("tinynet autograd δ^l vs finite differences", FD_TOL)
     out = Tally("document line 1 at the output layer l = L, (a^L − y)⊙σ'(Z^L), vs autograd δ^L")
     hidden1 = Tally(
@@ -248,7 +247,7 @@ def _train_xor(hidden_activation: bool, seed: int, steps: int = 500) -> float:
     "001 §4.1, lines 71-85 (dup. 1198-1212)",
     "two-layer forward z_ij = Σ_p w_ip x_p + b_i, a_jk = Σ_i w_ij z_i + b_j (a 'non-linear transformation')",
 )
-def check_f3(ev: Evidence) -> Outcome:
+def check_f3(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.1 (lines 71-85): no activation between the two layers.
 
     The document's two layers (the printed sums, cross-checked with tinynet) are
@@ -256,7 +255,6 @@ def check_f3(ev: Evidence) -> Outcome:
     document's network and the corrected one (sigmoid hidden layer) are trained on
     XOR with tinynet's Adam.
     """
-    rng = ev.rng()
     ref = Tally(
         "tinynet evaluation of the document's two layers vs the printed sums as plain loops"
     )
@@ -292,15 +290,15 @@ def check_f3(ev: Evidence) -> Outcome:
         f"(best affine fit {fmt(best_affine, 4)}); with h = σ(z): max MSE {fmt(max(fix_mse), 3)}"
     )
     # The gradients used for the XOR training are themselves checked.
-    fd = Tally("tinynet autograd vs finite differences on the XOR network", FD_TOL)
+    fd = CheckedAutograd("tinynet autograd vs finite differences on the XOR network")
     r = np.random.default_rng(7)
     params = [r.normal(size=(2, 4)), r.normal(size=4), r.normal(size=4), r.normal(size=())]
 
     def xor_loss(W1: Any, b1: Any, W2: Any, b2: Any) -> Any:
         return F.mse_loss(tn.sigmoid(t64(_XOR_X) @ W1 + b1) @ W2 + b2, t64(_XOR_Y))
 
-    fd.add(flat(autograd(xor_loss, *params)[1]), flat(finite_diff(xor_loss, *params)))
-    ev.require(fd, "tinynet's backward is wrong, so the training results cannot be trusted")
+    fd.grads(xor_loss, *params)
+    fd.require(ev, "tinynet's backward is wrong, so the training results cannot be trusted")
     ev.summary(
         f"no activation: the two layers equal one affine map (err {collapse.worst:.1g}); on XOR the document's "
         f"network stays at MSE {fmt(min(doc_mse), 3)} (best affine {fmt(best_affine, 3)}), with h = σ(z) tinynet Adam "
@@ -329,14 +327,13 @@ def check_f3(ev: Evidence) -> Outcome:
     "001 §4.2, lines 87-105 (dup. 1214-1232)",
     "L = ½Σ_j(y_j−ŷ_j)²: ∂L/∂θ_ji = (y_j−ŷ_j) z_j; ∂L/∂θ_ip = (y_j−ŷ_j) w_ji σ'(z_i)",
 )
-def check_f4(ev: Evidence) -> Outcome:
+def check_f4(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.2 (lines 87-105): gradients of the two-layer network.
 
     Network x (n) -> z = W1 x + b1 -> h = σ(z) (m) -> ŷ = θ h + b2 (k, linear as in
     F3), L = ½Σ_j (y_j − ŷ_j)². Draws have m >= k so that z_j exists.
     """
-    rng = ev.rng()
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     doc_out = Tally("document ∂L/∂θ_ji = (y_j−ŷ_j) z_j vs autograd")
     doc_out_flip = Tally("same with the sign flipped, (ŷ_j−y_j) z_j, vs autograd")
     doc_hid_flip = Tally(
@@ -366,9 +363,7 @@ def check_f4(ev: Evidence) -> Outcome:
             yhat = tht @ tn.sigmoid(W1t @ t64(x) + t64(b1)) + t64(b2)
             return F.mse_loss(yhat, t64(y), reduction="half_sum")
 
-        _, (gW1, gth) = autograd(loss, W1, th)
-        if k_draw % 4 == 0:
-            machinery.add(flat([gW1, gth]), flat(finite_diff(loss, W1, th)))
+        _, (gW1, gth) = machinery.grads(loss, W1, th, fd=k_draw % 4 == 0)
         z = W1 @ x + b1
         h = doc_sigmoid(z)
         yhat = th @ h + b2
@@ -379,7 +374,7 @@ def check_f4(ev: Evidence) -> Outcome:
         doc_hid_flip.add(-doc_hid, gW1)
         fix_out.add(np.outer(yhat - y, h), gth)
         fix_hid.add(np.outer((th.T @ (yhat - y)) * doc_dsigmoid(z), x), gW1)
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     states = [ev.tally(t) for t in (doc_out, doc_out_flip, doc_hid_flip)]
     s_fix = [ev.tally(fix_out), ev.tally(fix_hid)]
     ev.summary(
@@ -412,15 +407,14 @@ def check_f4(ev: Evidence) -> Outcome:
     "001 §4.3, lines 107-134 (dup. 1234-1261)",
     "sigmoid layer, x=[1,2,3], y=[4,5]: δ_j = (y_j − a_j)σ'(z_j), Δw_jp = δ_j x_p, Δb_j = δ_j",
 )
-def check_f5(ev: Evidence) -> Outcome:
+def check_f5(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.3 (lines 107-134): one sigmoid layer, 3 inputs, 2 outputs.
 
     The document's data x = [1, 2, 3], y = [4, 5], random weights. The loss is not
     stated; with L = ½Σ_j (y_j − a_j)², Δw and Δb are the *negative* gradients.
     """
-    rng = ev.rng()
     x, y = np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0])
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     conv = Tally("document Δw = δ x, Δb = δ vs −∂L/∂(w, b) from autograd, L = ½Σ(y − a)²")
     plain = Tally("document Δw, Δb read as the gradients ∂L/∂(w, b)")
 
@@ -429,15 +423,13 @@ def check_f5(ev: Evidence) -> Outcome:
 
     for k in range(ev.draws):
         W, b = rng.normal(scale=0.5, size=(2, 3)), rng.normal(scale=0.5, size=2)
-        _, (gW, gb) = autograd(loss, W, b)
-        if k % 4 == 0:
-            machinery.add(flat([gW, gb]), flat(finite_diff(loss, W, b)))
+        _, (gW, gb) = machinery.grads(loss, W, b, fd=k % 4 == 0)
         z = W @ x + b
         doc_delta = (y - doc_sigmoid(z)) * doc_dsigmoid(z)
         doc = flat([np.outer(doc_delta, x), doc_delta])
         conv.add(doc, -flat([gW, gb]))
         plain.add(doc, flat([gW, gb]))
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     s_conv, s_plain = ev.tally(conv), ev.tally(plain)
     # Training on the document's data with tinynet: the targets are outside (0, 1).
     W, b = param64(rng.normal(scale=0.5, size=(2, 3))), param64(np.zeros(2))
@@ -480,7 +472,7 @@ def check_f5(ev: Evidence) -> Outcome:
     "001 §4.1.2 (second part), lines 597-630",
     "∂L/∂w_ij = δ_j x_i, ∂L/∂b_i = δ_j (hidden); ∂L/∂w_ij = δ_j h_i, ∂L/∂b_j = δ_j (output)",
 )
-def check_f6(ev: Evidence) -> Outcome:
+def check_f6(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.1.2, second part (lines 597-630).
 
     Network x (n) -> u = W1 x + b1 -> h = act(u) (m) -> o = W2 h + b2 (one output, so
@@ -488,8 +480,7 @@ def check_f6(ev: Evidence) -> Outcome:
     (the forward pass as printed) and σ (what the text's σ' suggests). The document
     is granted its δ_j: it is taken to be the true output error ∂L/∂o_j from autograd.
     """
-    rng = ev.rng()
-    machinery = Tally("tinynet autograd vs finite differences", FD_TOL)
+    machinery = CheckedAutograd()
     out_w = Tally("output layer ∂L/∂w_ij = δ_j h_i vs autograd")
     out_b = Tally("output layer ∂L/∂b_j = δ_j vs autograd")
     hid_w = Tally("hidden layer ∂L/∂w_ij = δ_j x_i vs autograd")
@@ -530,7 +521,7 @@ def check_f6(ev: Evidence) -> Outcome:
         delta, hv, uv = host(o.grad), host(h), host(u)
         gW1, gb1, gW2, gb2 = (host(p.grad) for p in (W1t, b1t, W2t, b2t))
         if k % 3 == 0:  # every 3rd draw: both the linear and the sigmoid variant
-            machinery.add(flat([gW1, gb1, gW2, gb2]), flat(finite_diff(loss, W1, b1, W2, b2)))
+            machinery.add([gW1, gb1, gW2, gb2], loss, W1, b1, W2, b2)
         out_w.add(np.outer(delta, hv), gW2)
         out_b.add(delta, gb2)
         hid_w.add(np.outer(np.full(m, delta[0]), x), gW1)
@@ -538,7 +529,7 @@ def check_f6(ev: Evidence) -> Outcome:
         act_prime = doc_dsigmoid(uv) if use_sigmoid else np.ones(m)
         dh = act_prime * (W2.T @ delta)
         fixed.add(flat([np.outer(dh, x), dh]), flat([gW1, gb1]))
-    ev.require(machinery, "tinynet's backward is wrong")
+    machinery.require(ev)
     s = [ev.tally(t) for t in (out_w, out_b, hid_w, hid_b)]
     s_fix = ev.tally(fixed)
     ev.summary(
@@ -571,7 +562,7 @@ def check_f6(ev: Evidence) -> Outcome:
     "004 §4.1, lines 161-175",
     "matrix form z_l = X·W_l + b_l, y = Z·W_out + b_out",
 )
-def check_f7(ev: Evidence) -> Outcome:
+def check_f7(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 004 §4.1 (lines 161-175): the layer in matrix form.
 
     tinynet's ``nn.functional.linear`` (row-vector convention, W of shape (in, out))
@@ -579,7 +570,6 @@ def check_f7(ev: Evidence) -> Outcome:
     convention instead (samples as columns of X, W of shape (out, in)), the printed
     product X·W is a shape error or computes something else.
     """
-    rng = ev.rng()
     rows = Tally("row-vector reading (X: samples × features, W: in × out) vs per-sample Wᵀx_i + b")
     cols = Tally(
         "column-vector reading (X: features × samples, W: out × in) vs per-sample W x_i + b"
@@ -629,14 +619,13 @@ def _doc_tanh(x: np.ndarray) -> np.ndarray:
     "001 §4.1.1, lines 575-595; 003 §4.3, lines 612-631",
     "σ(x) = 1/(1+e^−x), ReLU(x) = max(0, x), tanh(x) = (e^x − e^−x)/(e^x + e^−x)",
 )
-def check_f8(ev: Evidence) -> Outcome:
+def check_f8(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §4.1.1 (lines 575-595) and seed 003 §4.3 (lines 612-631).
 
     Each printed formula is compared with tinynet's operation (values), and the
     derivative of the printed formula (central differences, :func:`tinynet.central_difference`)
     with tinynet's backward.
     """
-    rng = ev.rng()
     doc = {"sigmoid": doc_sigmoid, "relu": lambda v: np.maximum(0.0, v), "tanh": _doc_tanh}
     ops = {"sigmoid": tn.sigmoid, "relu": tn.relu, "tanh": tn.tanh}
     # Independent references from numpy's own functions (identities, not the printed formulas).

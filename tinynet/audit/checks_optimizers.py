@@ -17,9 +17,8 @@ from typing import Any
 import numpy as np
 
 import tinynet as tn
-from tinynet.audit._tools import autograd, finite_diff, flat, host, param64, t64
+from tinynet.audit._tools import CheckedAutograd, autograd, flat, host, param64, t64
 from tinynet.audit.core import (
-    FD_TOL,
     AuditError,
     Evidence,
     Outcome,
@@ -70,14 +69,14 @@ def _square_grad(theta: np.ndarray) -> np.ndarray:
 
 
 def _machinery(ev: Evidence, rng: np.random.Generator) -> None:
-    t = Tally("tinynet autograd vs finite differences on the test problems", FD_TOL)
+    """The gradients fed to the optimizers (tinynet autograd) must agree with finite differences."""
+    t = CheckedAutograd("tinynet autograd vs finite differences on the test problems")
     for _ in range(max(5, ev.draws // 10)):
         prob = LeastSquares(rng)
-        t.add(prob.grad(prob.theta0), finite_diff(prob.loss, prob.theta0)[0])
-    sq = rng.normal(size=3)
-    t.add(_square_grad(sq), finite_diff(lambda v: (v * v).sum(), sq)[0])
-    ev.require(
-        t, "tinynet's backward is wrong, so the gradients fed to the optimizers cannot be trusted"
+        t.grads(prob.loss, prob.theta0)
+    t.grads(sq, rng.normal(size=3))
+    t.require(
+        ev, "tinynet's backward is wrong, so the gradients fed to the optimizers cannot be trusted"
     )
 
 
@@ -86,11 +85,10 @@ def _machinery(ev: Evidence, rng: np.random.Generator) -> None:
     "F14",
     "001 §2.5.1 l.450; 003 §4.2 l.183, §4.2.1 l.585; 004 §4.1 l.204",
     "SGD: θ ← θ − α ∇_θ J(θ)",
+    self_check=_machinery,
 )
-def check_f14(ev: Evidence) -> Outcome:
+def check_f14(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """SGD as printed in seeds 001 (line 450), 003 (lines 183, 585) and 004 (line 204)."""
-    rng = ev.rng()
-    _machinery(ev, ev.rng(1))
     same = Tally("document θ − α∇J (plain numpy) vs tinynet SGD, 1-5 steps")
     descent = 0
     for _ in range(ev.draws):
@@ -146,9 +144,8 @@ def check_f14(ev: Evidence) -> Outcome:
 
 # --------------------------------------------------------------------------- F15
 @register("F15", "003 §4.3 (first half), lines 188-196", "learning-rate decay α_new = α_old · γ")
-def check_f15(ev: Evidence) -> Outcome:
+def check_f15(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 003 §4.3, first half (lines 188-196): exponential decay."""
-    rng = ev.rng()
     doc_closed = Tally("document recursion α ← α·γ after t steps vs exponential decay α_0 γ^t")
     sched_t = Tally("tinynet ExponentialLR vs the document's recursion")
     used = Tally("step actually taken by tinynet SGD under the schedule vs the document's α_t")
@@ -222,11 +219,10 @@ def _adam_draw(rng: np.random.Generator) -> tuple[float, float, float, float, in
     "F16",
     "001 §2.5.2 lines 465-490; 003 §4.2.2 lines 590-610",
     "Adam: m, v moving averages of g, g²; m̄ = m/(1−β1^t), v̄ = v/(1−β2^t); θ ← θ − α m̄/(√v̄ + ε)",
+    self_check=_machinery,
 )
-def check_f16(ev: Evidence) -> Outcome:
+def check_f16(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §2.5.2 (lines 465-490) and seed 003 §4.2.2 (lines 590-610)."""
-    rng = ev.rng()
-    _machinery(ev, ev.rng(1))
     same = Tally(
         f"document Adam (plain numpy) vs tinynet Adam trace: m, v, m̂, v̂, θ at every step of {ev.draws} runs",
         unit="step",
@@ -338,15 +334,14 @@ def _run_tinynet(
     "F17",
     "004 §4.1, lines 209-223",
     "'Adam': m_t = β1 m + (1−β1)g, v_t = β2 v + (1−β2)(g − m_t), θ_t = θ_t − α m_t/(√v_t + ε)",
+    self_check=_machinery,
 )
-def check_f17(ev: Evidence) -> Outcome:
+def check_f17(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 004 §4.1 (lines 209-223): the second accumulator is not squared.
 
     The printed update is run on f(θ) = θ² and on random least-squares problems
     beside tinynet's Adam (F16), with β1 = 0.9, β2 = 0.999, ε = 1e-8.
     """
-    rng = ev.rng()
-    _machinery(ev, ev.rng(1))
     hyper = {"b1": 0.9, "b2": 0.999, "eps": 1e-8}
 
     # θ0 = −1: the first gradient is negative.
@@ -499,16 +494,15 @@ def _doc_f18_run(
     "F18",
     "001 §2.5.3, lines 503-533",
     "'Adadelta': Δθ_t, Δθ²_t averages of g, g² (ρ = 0.95); θ_t = θ_t − α√(1/(1+Δθ²_t) − 1/Δθ²_{t−1})/(1+ρΔθ²_t); 'no learning rate needed'",
+    self_check=_machinery,
 )
-def check_f18(ev: Evidence) -> Outcome:
+def check_f18(ev: Evidence, rng: np.random.Generator) -> Outcome:
     """Seed 001 §2.5.3 (lines 503-533; the no-learning-rate claim also at lines 67, 1194).
 
     The printed update (α = 1, ρ = 0.95) is run on f(θ) = θ² and on random problems
     beside tinynet's Adadelta (Zeiler's algorithm), whose own formula is checked
     against a plain-numpy transcription of Zeiler's Algorithm 1.
     """
-    rng = ev.rng()
-    _machinery(ev, ev.rng(1))
 
     # 1. θ² from θ0 = 1, step by step, beside tinynet Adadelta.
     run, events = _doc_f18_run(_square_grad, np.array([1.0]), 5)

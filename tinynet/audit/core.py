@@ -2,12 +2,19 @@ r"""The audit's framework: checks, results, verdicts, and the rules that decide 
 
 A :class:`Check` is one inventory item of ``docs/sources.md`` (F1-F18, E1-E5): its
 location in the source documents, the claim in short, and a function that
-*computes* the verdict. The function receives an :class:`Evidence` recorder, runs
-the document's formula as written next to tinynet's own machinery (autograd,
-:func:`tinynet.gradcheck.numerical_grad`, the losses of :mod:`tinynet.nn.functional`,
-the optimizers of :mod:`tinynet.optim`), records the numbers, and returns an
-:class:`Outcome`. Nothing is looked up in a table: a verdict is the result of
-comparisons made at run time.
+*computes* the verdict. The function receives an :class:`Evidence` recorder and a
+seeded random generator, runs the document's formula as written next to tinynet's own
+machinery (autograd, :func:`tinynet.gradcheck.numerical_grad`, the losses of
+:mod:`tinynet.nn.functional`, the optimizers of :mod:`tinynet.optim`), records the
+numbers, and returns an :class:`Outcome`. Nothing is looked up in a table: a verdict
+is the result of comparisons made at run time.
+
+Every check shares one prologue, run by :func:`run_check` and declared with
+:func:`register`: the item's random generators (stream 0 for the check, stream 1 for
+its self-check, the same on every run and backend), then the *self-check* of the
+tinynet machinery the check relies on (e.g. two independent computations of each
+loss must agree), then the check itself; an exception anywhere becomes an ``error``
+result, and the returned :class:`Outcome` is validated.
 
 How comparisons become verdicts
 -------------------------------
@@ -75,6 +82,8 @@ __all__ = [
     "Comparison",
     "Result",
     "Check",
+    "CheckFunc",
+    "SelfCheck",
     "Evidence",
     "Tally",
     "register",
@@ -347,6 +356,11 @@ class Evidence:
         self.comparisons: list[Comparison] = []
 
     def rng(self, stream: int = 0) -> np.random.Generator:
+        """A fresh generator seeded by the item and *stream*.
+
+        :func:`run_check` hands stream 0 to the check and stream 1 to its self-check;
+        a check wanting further independent draws takes another stream.
+        """
         return np.random.default_rng([zlib.crc32(self.item.encode()), stream])
 
     def summary(self, text: str) -> None:
@@ -405,14 +419,22 @@ def printed_match(printed: str, value: Any) -> bool | None:
     return abs(v - p) <= 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)
 
 
+#: a check function: ``func(ev, rng)`` records evidence and returns the verdict
+CheckFunc = Callable[[Evidence, np.random.Generator], Outcome]
+#: a self-check: ``self_check(ev, rng)`` raises :class:`AuditError` (via
+#: :meth:`Evidence.require`) when the tinynet machinery a check relies on is inconsistent
+SelfCheck = Callable[[Evidence, np.random.Generator], None]
+
+
 @dataclass(frozen=True)
 class Check:
-    """One inventory item and the function that audits it."""
+    """One inventory item, the function that audits it, and the self-check it needs first."""
 
     item: str
     location: str
     claim: str
-    func: Callable[[Evidence], Outcome]
+    func: CheckFunc
+    self_check: SelfCheck | None = None
 
     def run(self, draws: int = DEFAULT_DRAWS) -> Result:
         return run_check(self, draws)
@@ -427,14 +449,19 @@ def _order(item: str) -> tuple[int, int]:
 
 
 def register(
-    item: str, location: str, claim: str
-) -> Callable[[Callable[[Evidence], Outcome]], Callable[[Evidence], Outcome]]:
-    """Decorator: register ``func`` as the check of inventory *item*."""
+    item: str, location: str, claim: str, *, self_check: SelfCheck | None = None
+) -> Callable[[CheckFunc], CheckFunc]:
+    """Decorator: register ``func(ev, rng)`` as the check of inventory *item*.
 
-    def deco(func: Callable[[Evidence], Outcome]) -> Callable[[Evidence], Outcome]:
+    *self_check*, if given, is run first (see :func:`run_check`): the comparisons of
+    tinynet's own machinery that several checks share, so that each check states only
+    what is specific to its item.
+    """
+
+    def deco(func: CheckFunc) -> CheckFunc:
         if item in CHECKS:
             raise ValueError(f"audit: item {item} is registered twice")
-        CHECKS[item] = Check(item, location, claim, func)
+        CHECKS[item] = Check(item, location, claim, func, self_check)
         ordered = sorted(CHECKS.items(), key=lambda kv: _order(kv[0]))
         CHECKS.clear()
         CHECKS.update(ordered)
@@ -451,13 +478,23 @@ def get_check(item: str) -> Check:
 
 
 def run_check(check: Check, draws: int = DEFAULT_DRAWS) -> Result:
-    """Run one check; an exception inside it becomes a result with verdict ``error``."""
+    """Run one check; an exception inside it becomes a result with verdict ``error``.
+
+    The prologue every check shares: the self-check of the machinery it relies on, with
+    random stream 1 of the item, then the check itself with stream 0 (see
+    :meth:`Evidence.rng`); the returned :class:`Outcome` must name a known verdict,
+    the convention of a ``holds under convention`` and the correction of a ``wrong``.
+    """
     ev = Evidence(check.item, draws)
     start = time.perf_counter()
     error = None
     outcome: Outcome | None = None
     try:
-        outcome = check.func(ev)
+        # tinynet's machinery first: when it is inconsistent the truth side of every
+        # comparison is in doubt, and the check must fail rather than blame the document.
+        if check.self_check is not None:
+            check.self_check(ev, ev.rng(1))
+        outcome = check.func(ev, ev.rng())
         if not isinstance(outcome, Outcome) or outcome.verdict not in VERDICTS:
             raise AuditError(f"check returned {outcome!r}, not an Outcome with a known verdict")
         if outcome.verdict == CONVENTION and not outcome.convention:
