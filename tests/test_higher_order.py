@@ -380,6 +380,11 @@ CASES = {
     "Reshape": (lambda a: a.reshape(3, 2).sin(), [M]),
     "Transpose": (lambda a: a.T.sin(), [M]),
     "GetItem": (lambda a: a[np.array([1, 1, 0])].sin() + a[:, 1:].cos().sum(), [M]),
+    "Where": (lambda a, b: ops.where(np.array([True, False, True]), a * a, b.sin()), [M, ROW]),
+    "IndexAdd": (
+        lambda a: ops.index_add(a * a, (np.array([0, 2, 0]), slice(None)), (3, 3)).sin(),
+        [float64_arrays((3, 3), -2.0, 2.0)],
+    ),
     "Sigmoid": (lambda a: a.sigmoid(), [M]),
     "Tanh": (lambda a: a.tanh(), [M]),
     "ReLU": (lambda a: a.relu().sin(), [away_from(M)]),

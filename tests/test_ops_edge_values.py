@@ -657,11 +657,12 @@ def test_every_gradient_dtype_at_edge_values(backend, dtype, data):
 READS_INPUTS_FALSE = {
     "Add", "Sub", "Neg", "Sum", "Mean", "Reshape", "Transpose", "GetItem", "Cast",
     "Exp", "Sqrt", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
+    "Where", "IndexAdd",
 }  # fmt: skip
 READS_OUTPUT_TRUE = {"Div", "Pow", "Exp", "Sqrt", "Tanh", "ReLU", "Softmax", "LogSoftmax"}
 KEEPS_INTEGERS = {
     "Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Reshape", "Transpose", "GetItem",
-    "Maximum", "Minimum", "Clip", "PowConst", "Cast",
+    "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd",
 }  # fmt: skip
 
 

@@ -33,7 +33,8 @@ from typing import Any
 from tinynet import ops as _ops
 from tinynet.backend import asarray, xp
 from tinynet.ops import leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
-from tinynet.tensor import Function, Tensor
+from tinynet.ops.losses import BCEWithLogits, CrossEntropy
+from tinynet.tensor import Tensor
 
 __all__ = [
     "sigmoid",
@@ -238,71 +239,6 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # 
 
 
 # --------------------------------------------------------------------------- cross-entropy from logits
-class CrossEntropy(Function):
-    r"""Fused softmax + cross-entropy on logits :math:`z` of shape ``(N, C)``.
-
-    Per sample, with :math:`\mathrm{lse}(z) = m + \log\sum_k e^{z_k - m}` and
-    :math:`m = \max_k z_k` (log-sum-exp: the exponentials are at most 1, so nothing
-    overflows, and at least one is 1, so the log is finite):
-
-    .. math:: \ell = -\sum_k y_k \log\mathrm{softmax}(z)_k = \sum_k y_k\,(\mathrm{lse}(z) - z_k)
-
-    which for a class label :math:`c` (one-hot :math:`y`) is
-    :math:`\mathrm{lse}(z) - z_c`. The gradient is the famous
-
-    .. math:: \frac{\partial \ell}{\partial z} = \mathrm{softmax}(z)\,\textstyle\sum_k y_k - y
-              \;=\; \mathrm{softmax}(z) - y \quad\text{when } \textstyle\sum_k y_k = 1,
-
-    divided by :math:`N` for ``reduction='mean'``. With respect to a probability
-    target (if it requires a gradient): :math:`\partial\ell/\partial y = -\log\mathrm{softmax}(z)`.
-
-    One fused operation instead of ``log_softmax`` then a product: one pass, and the
-    backward is a single subtraction that never divides by a probability.
-    """
-
-    def __init__(self, reduction: str = "mean", labels: Any = None) -> None:
-        self.reduction = reduction
-        self.labels = labels
-
-    def forward(self, z: Any, y: Any = None) -> Any:
-        n = z.shape[0]
-        shifted = z - z.max(axis=1, keepdims=True)
-        e = xp.exp(shifted)
-        total = e.sum(axis=1, keepdims=True)
-        self.softmax = e / total  # saved for the backward pass
-        if self.labels is not None:
-            # lse(z) - z_c, with both terms shifted by the same max
-            per_sample = xp.log(total[:, 0]) - shifted[xp.arange(n), self.labels]
-        else:
-            self.y = y
-            self.logp = shifted - xp.log(total)
-            per_sample = -(y * self.logp).sum(axis=1)
-        if self.reduction == "mean":
-            return per_sample.sum() / n
-        if self.reduction == "sum":
-            return per_sample.sum()
-        return per_sample
-
-    def backward(self, grad: Any) -> tuple[Any, ...]:
-        n = self.softmax.shape[0]
-        if self.reduction == "mean":
-            scale = grad / n
-        elif self.reduction == "sum":
-            scale = grad
-        else:
-            scale = grad[:, None]
-        if self.labels is not None:
-            # (softmax - onehot) * scale, built in one new array (the saved softmax is
-            # left intact, so a retained graph can run backward again)
-            dz = self.softmax * scale
-            rows = xp.arange(n)
-            dz[rows, self.labels] -= scale if self.reduction != "none" else scale[:, 0]
-            return (dz,)
-        dz = (self.softmax * self.y.sum(axis=1, keepdims=True) - self.y) * scale
-        dy = -self.logp * scale if self.inputs[1].requires_grad else None
-        return dz, dy
-
-
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:  # noqa: A002
     r"""Cross-entropy between ``softmax(input)`` and *target*, from **logits**.
 
@@ -318,7 +254,7 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         ``'mean'`` over the :math:`N` samples (default; the average of docs/sources.md F12,
         seed 004 §4.1), ``'sum'``, or ``'none'`` (shape ``(N,)``).
 
-    Computed by the fused :class:`CrossEntropy` operation (log-sum-exp forward,
+    Computed by the fused :class:`~tinynet.ops.losses.CrossEntropy` operation (log-sum-exp forward,
     :math:`(\mathrm{softmax}(z)-y)/N` backward), stable for logits of any size.
     Differences from PyTorch: only 2-D inputs; no ``weight``, ``ignore_index`` or
     ``label_smoothing``.
@@ -450,26 +386,6 @@ def binary_cross_entropy(
     return _reduce(loss, reduction)
 
 
-class BCEWithLogits(Function):
-    r"""Elementwise binary cross-entropy of :math:`\sigma(z)` against :math:`y`, from logits.
-
-    .. math:: \ell = -y\log\sigma(z) - (1-y)\log(1-\sigma(z))
-                   = \max(z, 0) - zy + \log\!\left(1 + e^{-|z|}\right)
-
-    The right-hand form never exponentiates a positive number. Derivatives:
-    :math:`\partial\ell/\partial z = \sigma(z) - y` and :math:`\partial\ell/\partial y = -z`.
-    """
-
-    def forward(self, z: Any, y: Any) -> Any:
-        self.z, self.y = z, y
-        return xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))
-
-    def backward(self, grad: Any) -> tuple[Any, Any]:
-        e = xp.exp(-xp.abs(self.z))
-        sig = xp.where(self.z >= 0, 1, e) / (1 + e)  # stable sigmoid, as ops.Sigmoid
-        return grad * (sig - self.y), -grad * self.z
-
-
 def binary_cross_entropy_with_logits(
     input: Tensor,  # noqa: A002
     target: Any,
@@ -477,7 +393,7 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     r"""Binary cross-entropy from logits: ``binary_cross_entropy(sigmoid(z), y)``, stably.
 
-    Fused (:class:`BCEWithLogits`): finite for any :math:`z`, and the gradient
+    Fused (:class:`~tinynet.ops.losses.BCEWithLogits`): finite for any :math:`z`, and the gradient
     :math:`\sigma(z)-y` never vanishes for a confidently wrong prediction.
     Targets in :math:`[0, 1]`, same shape as ``input``. Reductions ``'mean'`` over all
     elements (default), ``'sum'``, ``'none'``.

@@ -4,15 +4,36 @@
 module             operations
 =================  ==============================================================
 ``arithmetic``     add, sub, mul, div, neg, power, matmul, affine
-``elementwise``    exp, log, sqrt, abs, maximum, minimum, clip, cast
+``elementwise``    exp, log, sqrt, abs, maximum, minimum, clip, cast, where
 ``reductions``     sum, mean
-``shape``          reshape, transpose, getitem
+``shape``          reshape, transpose, getitem, index_add
 ``activations``    sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
 ``trigonometric``  sin, cos
+``losses``         the fused ``CrossEntropy`` and ``BCEWithLogits`` (called by
+                   :func:`tinynet.nn.functional.cross_entropy` and
+                   :func:`~tinynet.nn.functional.binary_cross_entropy_with_logits`)
 =================  ==============================================================
 
 The lower-case functions below are the functional forms (``tinynet.ops.exp(x)``);
 tensors also expose most of them as methods (``x.exp()``).
+
+Every operation is differentiable to any order. Each defines its vector-Jacobian
+product twice: ``backward`` on arrays, the fast path of ordinary training, and
+``backward_graph`` with tinynet operations on tensors, used by
+``tn.grad(..., create_graph=True)`` and ``backward(create_graph=True)``; the two give
+the same numbers (property-tested in ``tests/test_ops_second_order.py``). Masks inside
+a gradient (ReLU's $y > 0$, the winner of a maximum, the inside of a clip) are
+constants: their derivative is 0 wherever it exists, i.e. everywhere but at the kink.
+
+Second derivatives of linear functions. The gradient of a linear operation (add, sum,
+reshape, indexing, matmul in one operand, ...) does not depend on its input: the
+gradient of $3x$ is the constant 3, which carries no graph. Differentiating it again
+is therefore an error in tinynet, with a message that offers both answers:
+``tn.grad(g, x, materialize_grads=True)`` returns **zeros** (the true second
+derivative, what ``tn.hessian`` and ``tn.gradgradcheck`` use), and
+``allow_unused=True`` returns ``None`` (as ``torch.autograd.grad``). Nothing crashes
+on a missing graph (DeZero's ``None.backward``) and nothing returns ``None`` where the
+caller expected a tensor unless asked to.
 """
 
 from __future__ import annotations
@@ -34,20 +55,34 @@ from tinynet.ops.arithmetic import (
     matmul,
     power,
 )
-from tinynet.ops.elementwise import Abs, Cast, Clip, Exp, Log, Maximum, Minimum, Sqrt, cast
+from tinynet.ops.elementwise import (
+    Abs,
+    Cast,
+    Clip,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Sqrt,
+    Where,
+    cast,
+    where,
+)
+from tinynet.ops.losses import BCEWithLogits, CrossEntropy
 from tinynet.ops.reductions import Mean, Sum
-from tinynet.ops.shape import GetItem, Reshape, Transpose, getitem
+from tinynet.ops.shape import GetItem, IndexAdd, Reshape, Transpose, getitem, index_add
 from tinynet.ops.trigonometric import Cos, Sin
 from tinynet.tensor import Tensor
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul", "Affine",
-    "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast",
-    "Sum", "Mean", "Reshape", "Transpose", "GetItem",
+    "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast", "Where",
+    "Sum", "Mean", "Reshape", "Transpose", "GetItem", "IndexAdd",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Sin", "Cos",
+    "CrossEntropy", "BCEWithLogits",
     "add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
-    "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast",
-    "sum", "mean", "reshape", "transpose", "getitem",
+    "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast", "where",
+    "sum", "mean", "reshape", "transpose", "getitem", "index_add",
     "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "sin", "cos",
 ]  # fmt: skip
 

@@ -6,6 +6,11 @@ the *output's* shape and the engine sums it down to the input's shape.
 Edge values (:math:`\pm\infty`, NaN, :math:`\pm0`) follow IEEE 754 arithmetic, as numpy
 and PyTorch do: :math:`\infty-\infty`, :math:`0\cdot\infty`, :math:`0/0` and
 :math:`\infty/\infty` are NaN, :math:`1/0=\infty`, and a NaN operand gives a NaN result.
+Second derivatives: every op here defines ``backward_graph`` (the same gradient from
+tinynet operations, so ``create_graph=True`` can differentiate it again). Add, Sub and
+Neg are linear: their gradients are constants, whose derivative is 0 (see
+:mod:`tinynet.ops` for how a zero second derivative is returned).
+
 The gradients are the same formulas evaluated in IEEE arithmetic, except where the
 formula hits :math:`0\cdot\infty` at a point where the derivative has a well-defined
 limit (the powers below say which). Such inf/NaN results are the correct answers. Where
@@ -55,6 +60,9 @@ class Add(Function):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         return grad, grad
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
 
 class Sub(Function):
     r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$ ($\infty-\infty=\mathrm{NaN}$)."""
@@ -69,12 +77,19 @@ class Sub(Function):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         return grad, -grad
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, -grad
+
 
 class Mul(Function):
     r"""$y = a\,b$ (elementwise), so $\bar a = \bar y\, b$ and $\bar b = \bar y\, a$.
 
     Edges: $0\cdot\infty = \mathrm{NaN}$; the gradients are the other operand, so at
     $a = \infty, b = 0$: $\bar a = 0$, $\bar b = \infty$ (as PyTorch).
+
+    Second derivatives: $\partial^2 y/\partial a\,\partial b = 1$ and
+    $\partial^2 y/\partial a^2 = 0$; ``backward_graph`` builds $\bar y\, b$ from the tensor
+    $b$, so the mixed term appears (and from $\bar y$, for double backward through it).
     """
 
     __slots__ = ("a", "b")
@@ -87,6 +102,11 @@ class Mul(Function):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         return grad * self.b, grad * self.a
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        a, b = self.inputs
+        with ieee():
+            return (grad * b if a.requires_grad else None), (grad * a if b.requires_grad else None)
+
 
 class Div(Function):
     r"""$y = a / b$, so $\bar a = \bar y / b$ and $\bar b = -\bar y\, a / b^2 = -\bar y\, y / b$.
@@ -94,6 +114,10 @@ class Div(Function):
     Edges (IEEE, as numpy and PyTorch): $a/0 = \pm\infty$ for $a \ne 0$, $0/0$ and
     $\infty/\infty$ are NaN, $a/\infty = 0$. The gradients follow the same rules: at
     $b = 0$, $\bar a = \pm\infty$; at $b = \infty$ (finite $a$) both are 0.
+
+    Second derivatives: $\partial^2 y/\partial a\,\partial b = -1/b^2$,
+    $\partial^2 y/\partial b^2 = 2a/b^3$, $\partial^2 y/\partial a^2 = 0$. In graph mode
+    $\bar b = -\bar a\, y$ uses the output $y$ as a node, whose own derivative carries them.
     """
 
     __slots__ = ("b", "y")
@@ -108,6 +132,13 @@ class Div(Function):
         ga = grad / self.b
         return ga, -ga * self.y
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        # the same formulas, with the output y as a node of the graph: its own
+        # derivative carries the dependence of -ga*y on a and b
+        with ieee():
+            ga = grad / self.inputs[1]
+            return ga, -ga * out
+
 
 class Neg(Function):
     r"""$y = -x$, so $\bar x = -\bar y$ (NaN stays NaN, $-(\pm\infty) = \mp\infty$)."""
@@ -120,6 +151,9 @@ class Neg(Function):
         return -x
 
     def backward(self, grad: Any) -> tuple[Any]:
+        return (-grad,)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         return (-grad,)
 
 
@@ -160,6 +194,9 @@ class PowConst(Function):
     $\pm\infty$; $c\,x^{c-1} = \infty$ at $x = 0$ for $0 < c < 1$; NaN where $x^c$ is NaN,
     except for $c = 1$, whose derivative is 1 everywhere ($x^0 = 1$).
 
+    Second derivative: $(x^c)'' = c\,(c-1)\,x^{c-2}$, from the graph $\bar y\,c\,x^{c-1}$
+    (itself a :class:`PowConst`); for $c = 0$ the gradient is a constant 0.
+
     With an integer tensor, a non-negative Python ``int`` exponent keeps the integer
     dtype (as PyTorch); a float or negative exponent gives the default float dtype
     (numpy would refuse ``2 ** -1`` for integers, PyTorch too; the real answer is 0.5).
@@ -189,6 +226,24 @@ class PowConst(Function):
                 return (grad * 2 * self.x,)
             return (grad * c * _real_pow(self.x, c - 1, float(c).is_integer()),)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        from tinynet.ops.elementwise import Where
+
+        c, x = self.c, self.inputs[0]
+        if c == 0:  # the constant 1: a constant zero gradient, whose derivative is 0
+            return (Tensor._wrap(xp.zeros_like(grad.data), False),)
+        with ieee():
+            if c == 2:
+                return (grad * 2 * x,)
+            p = PowConst.apply(x, exponent=c - 1)
+            if not float(c).is_integer():
+                # c - 1 may round to an integer (1e-38 - 1 == -1), where x**(c-1) is a
+                # number for x < 0: keep the NaN of x**c there, as backward does
+                negative = x.data < 0
+                if negative.any():
+                    p = Where.apply(float("nan"), p, cond=negative)
+            return (grad * c * p,)
+
 
 class Pow(Function):
     r"""$y = a^b$ with both operands tensors.
@@ -214,6 +269,17 @@ class Pow(Function):
     difference quotients tend to $-\infty$; PyTorch returns 0 there by convention), and
     NaN for $a < 0$, where $a^b$ is not a real function of $b$ (also when $b$ is an
     integer and $a^b$ itself is a number), as PyTorch.
+
+    Second derivatives (``backward_graph``):
+
+    .. math:: \frac{\partial^2 a^b}{\partial a^2} = b(b-1)a^{b-2}, \quad
+              \frac{\partial^2 a^b}{\partial a\,\partial b} = a^{b-1}(1 + b\ln a), \quad
+              \frac{\partial^2 a^b}{\partial b^2} = a^b(\ln a)^2 .
+
+    The limits above replace the formula only where it evaluates to
+    $0\cdot\infty = \mathrm{NaN}$; where the formula is already 0 (at $b = 0$ with a
+    finite $a^{b-1}$, say) it stays in the graph, so the mixed derivative there is the
+    true $1/a$, not the 0 a constant would give.
     """
 
     __slots__ = ("y", "a", "b")
@@ -238,6 +304,29 @@ class Pow(Function):
                 gb = grad * xp.where(flat, zero, y * xp.log(a))
         return ga, gb
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor | None]:
+        from tinynet.ops.elementwise import Log, Where
+
+        a, b = self.inputs
+        with ieee():
+            p = Pow.apply(a, b - 1)
+            # b - 1 may round to an integer where b is not one: NaN there, as backward
+            bad = (a.data < 0) & ~(xp.floor(b.data) == b.data)
+            if bad.any():
+                p = Where.apply(float("nan"), p, cond=bad)
+            # The limits replace the formula only where it is 0 * inf = NaN. Elsewhere in
+            # the masks the formula is already 0 and its own derivative is the right one
+            # (at b = 0: d/db (b a^(b-1)) = 1/a, not 0), so it is kept as a node.
+            bp = b * p
+            limit = ((b.data == 0) | (p.data == 0)) & xp.isnan(bp.data)
+            ga = grad * (Where.apply(0.0, bp, cond=limit) if limit.any() else bp)
+            gb = None
+            if b.requires_grad:
+                ylog = out * Log.apply(a)
+                limit = (out.data == 0) & (a.data >= 0) & xp.isnan(ylog.data)
+                gb = grad * (Where.apply(0.0, ylog, cond=limit) if limit.any() else ylog)
+        return ga, gb
+
 
 def power(base: Any, exponent: Any) -> Tensor:
     """``base ** exponent``; a Python-number exponent uses the cheaper :class:`PowConst`."""
@@ -260,6 +349,12 @@ class MatMul(Function):
     gives $\infty\cdot 0 = \mathrm{NaN}$, and $\infty$ and $-\infty$ terms in one sum
     give NaN; a NaN entry makes its whole output row/column NaN. The gradients are
     products of the same kind.
+
+    The product is bilinear: $\bar A$ is linear in $B$ and does not depend on $A$, so
+    the second derivative in one operand is 0 and the mixed one is
+    $\partial^2 \phi/\partial A_{ij}\,\partial B_{jk} = \bar Y_{ik}$. ``backward_graph``
+    builds $\bar Y B^\top$ and $A^\top \bar Y$ from :class:`MatMul` and
+    :class:`~tinynet.ops.shape.Transpose`.
 
     A gradient is only computed for an operand that requires one: for the first layer
     of a network, :math:`\bar X` (the gradient of the data) would cost as much as
@@ -292,6 +387,34 @@ class MatMul(Function):
             ga = unbroadcast(g @ xp.swapaxes(b2, -1, -2), a2.shape).reshape(a.shape)
         if need_b:
             gb = unbroadcast(xp.swapaxes(a2, -1, -2) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        from tinynet.ops.reductions import sum_to
+        from tinynet.ops.shape import Reshape, swap_last_axes
+
+        a, b = self.inputs
+        need_a, need_b = a.requires_grad, b.requires_grad
+        if a.ndim == 2 and b.ndim == 2:
+            ga = MatMul.apply(grad, swap_last_axes(b)) if need_a else None
+            gb = MatMul.apply(swap_last_axes(a), grad) if need_b else None
+            return ga, gb
+        # 1-D operands as a row / a column, and the gradient with the removed axes back
+        a2 = Reshape.apply(a, shape=(1,) + a.shape) if a.ndim == 1 else a
+        b2 = Reshape.apply(b, shape=b.shape + (1,)) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            at = len(g.shape) - (1 if b.ndim > 1 else 0)
+            g = Reshape.apply(g, shape=g.shape[:at] + (1,) + g.shape[at:])
+        if b.ndim == 1:
+            g = Reshape.apply(g, shape=g.shape + (1,))
+        ga = gb = None
+        if need_a:
+            ga = sum_to(MatMul.apply(g, swap_last_axes(b2)), a2.shape)
+            ga = Reshape.apply(ga, shape=a.shape)
+        if need_b:
+            gb = sum_to(MatMul.apply(swap_last_axes(a2), g), b2.shape)
+            gb = Reshape.apply(gb, shape=b.shape)
         return ga, gb
 
 
@@ -327,7 +450,8 @@ class Affine(Function):
 
     (the sum over the rows is the engine's un-broadcasting of $\bar Y$ to the shape of $b$).
 
-    Edge values as in :class:`MatMul` and :class:`Add`.
+    Edge values as in :class:`MatMul` and :class:`Add`; second derivatives as in
+    :class:`MatMul` (the bias enters linearly: its second derivatives are 0).
     """
 
     __slots__ = ("x", "w")
@@ -342,6 +466,14 @@ class Affine(Function):
         need_x, need_w = self.inputs[0].requires_grad, self.inputs[1].requires_grad
         gx = grad @ self.w.T if need_x else None
         gw = self.x.T @ grad if need_w else None
+        return gx, gw, grad
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
+        from tinynet.ops.shape import swap_last_axes
+
+        x, w, _ = self.inputs
+        gx = MatMul.apply(grad, swap_last_axes(w)) if x.requires_grad else None
+        gw = MatMul.apply(swap_last_axes(x), grad) if w.requires_grad else None
         return gx, gw, grad
 
 

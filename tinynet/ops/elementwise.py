@@ -13,6 +13,15 @@ multiplies $\bar y$ by the derivative $f'(x)$, where
   operand of a maximum) the gradient is exactly 0, whatever $\bar y$ is (as PyTorch).
 
 The docstrings list the deliberate differences from PyTorch.
+
+Second derivatives: each op's ``backward_graph`` builds the same gradient from tinynet
+operations. The masks of abs, maximum/minimum and clip (which side wins, which
+elements are inside the bounds) are constants in that graph: their derivative is 0
+everywhere except at the kink, where none exists. So $|x|'' = 0$ and
+$\max(a, b)'' = 0$ away from the kinks, and the gradient of ``clip`` is
+differentiated as the constant mask times $\bar y$. The edge-value conventions (a
+gradient of exactly 0 or NaN at fixed positions) are imposed with :class:`Where`, never
+by multiplying with a 0/1 mask ($0\cdot\infty = \mathrm{NaN}$).
 """
 
 from __future__ import annotations
@@ -29,6 +38,9 @@ class Exp(Function):
 
     Edges: $e^{-\infty} = 0$ with derivative 0; $e^{\infty} = \infty$ (also on overflow,
     e.g. $e^{1000}$) with derivative $\infty$; NaN gives NaN.
+
+    In graph mode $\bar x = \bar y\, y$ with the output $y$ as a node, so every derivative
+    is $e^x$ again: $(e^x)^{(n)} = e^x$.
     """
 
     __slots__ = ("y",)
@@ -44,6 +56,10 @@ class Exp(Function):
         with ieee():
             return (grad * self.y,)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        with ieee():
+            return (grad * out,)
+
 
 class Log(Function):
     r"""$y = \ln x$, so $\bar x = \bar y / x$ (defined for $x \ge 0$).
@@ -53,6 +69,9 @@ class Log(Function):
     $\ln\infty = \infty$ with derivative 0; for $x < 0$ the value is NaN and so is the
     derivative (PyTorch returns the finite $1/x$ there: a number for a function that
     has none).
+
+    Second derivative: $(\ln x)'' = -1/x^2$; the graph is $\bar y / |x|$ (the NaN of
+    $x < 0$ a constant), whose derivative $-\mathrm{sign}(x)/x^2$ is $-1/x^2$ on the domain.
     """
 
     __slots__ = ("x",)
@@ -68,6 +87,15 @@ class Log(Function):
             # |x| turns -0.0 into +0.0 (derivative +inf); negative x gets NaN
             return (xp.where(x < 0, x.dtype.type("nan"), grad / xp.abs(x)),)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        x = self.inputs[0]
+        with ieee():
+            g = grad / Abs.apply(x)
+            negative = x.data < 0
+            if negative.any():  # outside the domain: NaN (a constant mask)
+                g = Where.apply(float("nan"), g, cond=negative)
+        return (g,)
+
 
 class Sqrt(Function):
     r"""$y = \sqrt{x}$, so $\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)$.
@@ -75,6 +103,9 @@ class Sqrt(Function):
     Edges: $\sqrt{0} = 0$ with derivative $+\infty$ (also at $x = -0.0$, whose IEEE
     square root is $-0.0$; PyTorch's $1/(2y)$ gives $-\infty$ there);
     $\sqrt\infty = \infty$ with derivative 0; for $x < 0$ value and derivative are NaN.
+
+    Second derivative: $(\sqrt x)'' = -\tfrac14 x^{-3/2}$, from the graph
+    $\bar y / |2y|$ with the output $y$ as a node.
     """
 
     __slots__ = ("y",)
@@ -90,12 +121,19 @@ class Sqrt(Function):
         with ieee():
             return (grad / xp.abs(2 * self.y),)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        with ieee():
+            return (grad / Abs.apply(2 * out),)
+
 
 class Abs(Function):
     r"""$y = |x|$, so $\bar x = \bar y\,\mathrm{sign}(x)$.
 
     Edges: $\mathrm{sign}(\pm 0) = 0$ (0 at the kink, as PyTorch), $|\pm\infty| = \infty$
     with derivative $\pm1$, NaN gives NaN.
+
+    Second derivative: 0 (the sign is a constant mask in the graph; at the kink no
+    second derivative exists).
     """
 
     __slots__ = ("x",)
@@ -108,6 +146,24 @@ class Abs(Function):
     def backward(self, grad: Any) -> tuple[Any]:
         with ieee():
             return (grad * xp.sign(self.x),)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        # sign(x) is a constant: its derivative is 0 everywhere but at the kink
+        sign = Tensor._wrap(xp.sign(self.inputs[0].data), False)
+        with ieee():
+            return (grad * sign,)
+
+
+def _winner_grads_graph(
+    grad: Tensor, a: Any, b: Any, a_wins: Any, b_wins: Any
+) -> tuple[Tensor, Tensor]:
+    """:func:`_winner_grads` with tensor operations; the masks are constants (their
+    derivative is 0 wherever one side wins, and a tie is a kink)."""
+    with ieee():
+        shared = Where.apply(grad * 0.5, float("nan"), cond=a == b)
+        ga = Where.apply(grad, Where.apply(0.0, shared, cond=b_wins), cond=a_wins)
+        gb = Where.apply(grad, Where.apply(0.0, shared, cond=a_wins), cond=b_wins)
+    return ga, gb
 
 
 def _winner_grads(grad: Any, a: Any, b: Any, a_wins: Any, b_wins: Any) -> tuple[Any, Any]:
@@ -144,6 +200,10 @@ class Maximum(Function):
         a, b = self.a, self.b
         return _winner_grads(grad, a, b, a > b, b > a)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.a, self.b
+        return _winner_grads_graph(grad, a, b, a > b, b > a)
+
 
 class Minimum(Function):
     r"""$y = \min(a, b)$ elementwise; $\bar a = \bar y\,[a < b]$, ties split in half.
@@ -161,6 +221,10 @@ class Minimum(Function):
     def backward(self, grad: Any) -> tuple[Any, Any]:
         a, b = self.a, self.b
         return _winner_grads(grad, a, b, a < b, b < a)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        a, b = self.a, self.b
+        return _winner_grads_graph(grad, a, b, a < b, b < a)
 
 
 class Clip(Function):
@@ -195,17 +259,25 @@ class Clip(Function):
         self.x = x
         return xp.clip(x, self.lo, self.hi)
 
-    def backward(self, grad: Any) -> tuple[Any]:
+    def _outside(self) -> Any:
         x, lo, hi = self.x, self.lo, self.hi
         if lo is None:
-            outside = x > hi
-        elif hi is None:
-            outside = x < lo
-        else:
-            outside = (x < lo) | (x > hi)
+            return x > hi
+        if hi is None:
+            return x < lo
+        return (x < lo) | (x > hi)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        x = self.x
         # x == x is False only for NaN: there the derivative is NaN, not 0
         ordered = xp.where(x == x, grad, grad.dtype.type("nan"))
-        return (xp.where(outside, grad.dtype.type(0), ordered),)
+        return (xp.where(self._outside(), grad.dtype.type(0), ordered),)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        # the masks are constants: their derivative is 0 except at the bounds
+        x = self.x
+        ordered = Where.apply(grad, float("nan"), cond=x == x)
+        return (Where.apply(0.0, ordered, cond=self._outside()),)
 
 
 class Cast(Function):
@@ -242,6 +314,57 @@ class Cast(Function):
     def backward(self, grad: Any) -> tuple[Any]:
         with ieee():
             return (grad.astype(self.in_dtype),)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        with ieee():
+            return (Cast.apply(grad, dtype=self.in_dtype),)
+
+
+class Where(Function):
+    r"""$y = \mathrm{where}(c, a, b)$: $a$ where the boolean array $c$ is true, else $b$.
+
+    The condition is a constant (an option, not an input: a boolean has no
+    derivative), and the operands broadcast as in numpy. Each operand receives the
+    gradient where it was chosen and **exactly** 0 elsewhere, whatever $\bar y$ is:
+
+    .. math:: \bar a = \mathrm{where}(c, \bar y, 0), \qquad \bar b = \mathrm{where}(c, 0, \bar y).
+
+    The map is linear in $(a, b)$, so its second derivative is 0. The other ops'
+    ``backward_graph`` use it to impose their edge-value conventions (a gradient of 0 or
+    NaN at fixed positions), which multiplying by a 0/1 mask cannot do:
+    $0\cdot\infty = \mathrm{NaN}$. The usual caveat of ``where`` applies to derivatives
+    of the branch that was not chosen: its gradient there is 0, but if that branch
+    itself is infinite or NaN at such a position, the chain rule inside it can still
+    give $0\cdot\infty = \mathrm{NaN}$ further down (as in PyTorch and JAX).
+    """
+
+    __slots__ = ("cond",)
+    reads_inputs = False
+    keeps_integers = True
+
+    def __init__(self, cond: Any) -> None:
+        cond = cond.data if isinstance(cond, Tensor) else xp.asarray(cond)
+        if cond.dtype.kind != "b":
+            raise TypeError(
+                f"where: the condition must be a boolean array, got dtype {cond.dtype} "
+                "(compare first, e.g. x > 0)"
+            )
+        self.cond = cond
+
+    def forward(self, a: Any, b: Any) -> Any:
+        return xp.where(self.cond, a, b)
+
+    def backward(self, grad: Any) -> tuple[Any, Any]:
+        zero = grad.dtype.type(0)
+        return xp.where(self.cond, grad, zero), xp.where(self.cond, zero, grad)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor, Tensor]:
+        return Where.apply(grad, 0.0, cond=self.cond), Where.apply(0.0, grad, cond=self.cond)
+
+
+def where(cond: Any, a: Any, b: Any) -> Tensor:
+    """*a* where the boolean *cond* is true, else *b* (differentiable in *a* and *b*)."""
+    return Where.apply(a, b, cond=cond)
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:

@@ -4,6 +4,11 @@ Their backward passes move the gradient back the same way, so no derivative is
 needed beyond "each output element is one input element". They never look at the
 values, so $\pm\infty$ and NaN pass through unchanged, forward and backward, and
 integer tensors keep their dtype.
+
+All of them are linear, so their second derivatives are 0. Their ``backward_graph``
+moves the gradient back with the same kind of operation (reshape, the inverse
+transpose, and for indexing the scatter :class:`IndexAdd`, whose own backward is the
+indexing again), so a gradient that flows through them stays differentiable.
 """
 
 from __future__ import annotations
@@ -38,6 +43,9 @@ class Reshape(Function):
     def backward(self, grad: Any) -> tuple[Any]:
         return (grad.reshape(self.in_shape),)
 
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (Reshape.apply(grad, shape=self.in_shape),)
+
 
 class Transpose(Function):
     r"""Permute axes: $y = x^\top$ (all axes reversed by default).
@@ -62,13 +70,28 @@ class Transpose(Function):
             )
         return xp.transpose(x, self.axes)
 
-    def backward(self, grad: Any) -> tuple[Any]:
-        if self.axes is None:
-            return (xp.transpose(grad),)
+    def _inverse(self) -> list[int]:
         inverse = [0] * len(self.axes)
         for position, axis in enumerate(self.axes):
             inverse[axis % len(self.axes)] = position
-        return (xp.transpose(grad, inverse),)
+        return inverse
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        if self.axes is None:
+            return (xp.transpose(grad),)
+        return (xp.transpose(grad, self._inverse()),)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        axes = None if self.axes is None else tuple(self._inverse())
+        return (Transpose.apply(grad, axes=axes),)
+
+
+def swap_last_axes(x: Tensor) -> Tensor:
+    """``x`` with its last two axes exchanged (the transpose of a matrix or a batch of them)."""
+    if x.ndim == 2:
+        return Transpose.apply(x)
+    axes = tuple(range(x.ndim - 2)) + (x.ndim - 1, x.ndim - 2)
+    return Transpose.apply(x, axes=axes)
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -79,6 +102,17 @@ def _is_basic_index(index: Any) -> bool:
     ) and not any(isinstance(i, bool) for i in items)
 
 
+def _scatter(grad: Any, index: Any, shape: tuple[int, ...], dtype: Any) -> Any:
+    """Zeros of *shape* with *grad* added at *index* (each selection adds once)."""
+    out = xp.zeros(shape, dtype=dtype)
+    if _is_basic_index(index):
+        out[index] = grad
+    else:
+        with ieee():
+            xp.add.at(out, index, grad)
+    return out
+
+
 class GetItem(Function):
     r"""$y = x[\text{index}]$ (numpy indexing, basic or advanced).
 
@@ -86,6 +120,10 @@ class GetItem(Function):
     advanced (integer-array) indexing an element selected $k$ times receives the sum
     of its $k$ gradients, hence ``add.at`` rather than plain assignment (so
     $\infty$ and $-\infty$ gradients meeting at one element give NaN, as IEEE addition).
+
+    That scatter is itself the operation :class:`IndexAdd`, whose derivative is this
+    selection again: both are linear, so the gradient can be differentiated to any
+    order (with second derivative 0).
     """
 
     __slots__ = ("index", "in_shape", "dtype")
@@ -100,13 +138,41 @@ class GetItem(Function):
         return x[self.index]
 
     def backward(self, grad: Any) -> tuple[Any]:
-        out = xp.zeros(self.in_shape, dtype=self.dtype)
-        if _is_basic_index(self.index):
-            out[self.index] = grad
-        else:
-            with ieee():
-                xp.add.at(out, self.index, grad)
-        return (out,)
+        return (_scatter(grad, self.index, self.in_shape, self.dtype),)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (IndexAdd.apply(grad, index=self.index, shape=self.in_shape),)
+
+
+class IndexAdd(Function):
+    r"""$y = 0_{\text{shape}}$ with $x$ added at ``index``: the adjoint of :class:`GetItem`.
+
+    ``y = zeros(shape); y[index] += x`` where an element selected $k$ times by an
+    integer-array index receives the sum of its $k$ values (numpy's ``add.at``; JAX
+    writes it ``zeros(shape).at[index].add(x)``). It is the backward of ``x[index]``,
+    and its own backward is that selection:
+
+    .. math:: \bar x = \bar y[\text{index}].
+
+    Edges: the values are only moved and added (IEEE: $\infty + (-\infty)$ at one
+    element is NaN), never multiplied, so zeros stay exact.
+    """
+
+    __slots__ = ("index", "shape")
+    reads_inputs = False
+    keeps_integers = True
+
+    def __init__(self, index: Any, shape: tuple[int, ...]) -> None:
+        self.index, self.shape = index, tuple(shape)
+
+    def forward(self, x: Any) -> Any:
+        return _scatter(x, self.index, self.shape, x.dtype)
+
+    def backward(self, grad: Any) -> tuple[Any]:
+        return (grad[self.index],)
+
+    def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
+        return (GetItem.apply(grad, index=self.index),)
 
 
 def getitem(x: Tensor, index: Any) -> Tensor:
@@ -118,3 +184,14 @@ def getitem(x: Tensor, index: Any) -> Tensor:
     elif isinstance(index, list):
         index = xp.asarray(index)
     return GetItem.apply(x, index=index)
+
+
+def index_add(x: Any, index: Any, shape: Any) -> Tensor:
+    """Zeros of *shape* with *x* added at *index* (see :class:`IndexAdd`)."""
+    if isinstance(index, Tensor):
+        index = index.data
+    elif isinstance(index, tuple):
+        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    elif isinstance(index, list):
+        index = xp.asarray(index)
+    return IndexAdd.apply(x, index=index, shape=tuple(shape))
