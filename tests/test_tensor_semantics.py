@@ -395,3 +395,16 @@ def test_anomaly_mode_off_changes_nothing(backend):
         pass
     with np.errstate(invalid="ignore"):
         x.sqrt()
+
+
+def test_grad_of_a_sum_can_be_changed_in_place(backend):
+    # the gradient of a sum is a broadcast (read-only) view; in-place changes copy it first
+    x = tn.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    y = tn.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    (x.sum() + y.sum()).backward()
+    x.grad.zero_()
+    x.grad[0, 1] = 5.0
+    x.grad += 1.0
+    np.testing.assert_array_equal(host(x.grad), [[1.0, 6.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(host(y.grad), [[1.0, 1.0], [1.0, 1.0]])
+    assert not np.shares_memory(host(x.grad), host(y.grad))

@@ -238,10 +238,13 @@ def _backprop_loop(
     # This loop is the hot path of every training step: it is written for speed
     # (locals, no helper calls on the common path); the rare cases call helpers.
     order = _topological_order(outputs)
-    grads: dict[int, Any] = {}
-    for out, seed in zip(outputs, seeds):
-        previous = grads.get(id(out))
-        grads[id(out)] = seed if previous is None else previous + seed
+    if len(outputs) == 1:
+        grads: dict[int, Any] = {id(outputs[0]): seeds[0]}
+    else:
+        grads = {}
+        for out, seed in zip(outputs, seeds):
+            previous = grads.get(id(out))
+            grads[id(out)] = seed if previous is None else previous + seed
     captured: dict[int, Any] = {}
     handed_out: set[int] = set()  # ids of the arrays given out as gradients so far
     now = _Clock.now  # nothing changes in place during backward: read the clock once
@@ -261,10 +264,19 @@ def _backprop_loop(
             if create_graph:
                 _store_grad(node, g, handed_out)
             else:
-                # every .grad owns its data: copy a pass-through gradient or a view
-                if g.base is not None or id(g) in handed_out:
+                # No two .grad share memory: copy a gradient that was handed out already,
+                # or a view of one (``a + b`` passes one array to both inputs; reshape
+                # returns views). A read-only view nobody else holds is kept: in-place
+                # operations on a .grad copy it first (see Tensor._writable_data).
+                base = g.base
+                if id(g) in handed_out or (
+                    base is not None and (_COPY_VIEWS or id(base) in handed_out)
+                ):
                     g = g.copy()
+                    base = None
                 handed_out.add(id(g))
+                if base is not None:
+                    handed_out.add(id(base))
                 previous = node._grad
                 if previous is not None:
                     g = (previous.data if type(previous) is Tensor else previous) + g
@@ -277,6 +289,9 @@ def _backprop_loop(
             parent_grads = _checked_graph_result(ctx, ctx.backward_graph(g, node))
         else:
             parent_grads = ctx.backward(g)
+            # A user's Function gets the whole contract checked (count, types, dtypes,
+            # shapes); tinynet's own ops are property-tested for it, op by op and dtype
+            # by dtype (tests/test_ops_edge_values.py), so the hot path skips the dtypes.
             if not ctx._trusted:
                 parent_grads = _checked_backward_result(ctx, parent_grads)
         if anomaly:
@@ -284,14 +299,12 @@ def _backprop_loop(
         for parent, pg in zip(ctx.inputs, parent_grads):
             if pg is None or not parent.requires_grad:
                 continue
-            data = parent.data
-            if pg.shape != data.shape:
+            shape = parent.data.shape
+            if pg.shape != shape:
                 try:
-                    pg = _sum_to(pg, data.shape) if create_graph else unbroadcast(pg, data.shape)
+                    pg = _sum_to(pg, shape) if create_graph else unbroadcast(pg, shape)
                 except ValueError:
                     raise _contract_error(ctx, parent, pg, "shape") from None
-            if pg.dtype is not data.dtype and pg.dtype != data.dtype:
-                raise _contract_error(ctx, parent, pg, "dtype")
             key = id(parent)
             previous = grads.get(key)
             grads[key] = pg if previous is None else previous + pg
@@ -329,12 +342,16 @@ def _checked_graph_result(ctx: Function, result: Any) -> tuple[Any, ...]:
             f"per input ({n}), got {type(result).__name__}"
             + (f" of length {len(result)}" if isinstance(result, tuple) else "")
         )
-    for i, pg in enumerate(result):
-        if pg is not None and not isinstance(pg, Tensor):
+    for i, (t, pg) in enumerate(zip(ctx.inputs, result)):
+        if pg is None:
+            continue
+        if not isinstance(pg, Tensor):
             raise TypeError(
                 f"backward contract: {name}.backward_graph returned a {type(pg).__name__} "
                 f"for input {i}, expected None or a Tensor"
             )
+        if pg.dtype != t.dtype:
+            raise _contract_error(ctx, t, pg, "dtype")
     return result
 
 
@@ -383,6 +400,10 @@ def _own(g: Any, handed_out: set[int]) -> Any:
     if id(g) in handed_out or g.base is not None:
         return g.copy()
     return g
+
+
+#: On cupy a view cannot be made read-only, so every view stored as a .grad is copied.
+_COPY_VIEWS = backend_name() != "numpy"
 
 
 def _index_of(node: Tensor, ctx: Function) -> int:
@@ -575,7 +596,9 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     """
     order: list[Tensor] = []
     visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False) for root in reversed(roots)]
+    stack: list[tuple[Tensor, bool]] = (
+        [(roots[0], False)] if len(roots) == 1 else [(root, False) for root in reversed(roots)]
+    )
     while stack:
         node, inputs_done = stack.pop()
         if inputs_done:

@@ -552,7 +552,13 @@ class Tensor:
         ``ValueError`` naming the Function and input when a backward breaks the
         contract (wrong count, type, dtype or shape of gradients).
         """
-        _autograd.backward(self, grad, retain_graph, create_graph)
+        if grad is None and not create_graph and self.requires_grad and self.data.size == 1:
+            # the common case, one call shorter: loss.backward()
+            _autograd._backprop_loop(
+                (self,), (xp.ones_like(self.data),), bool(retain_graph), False, None
+            )
+        else:
+            _autograd.backward(self, grad, retain_graph, create_graph)
 
     # ----------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -748,7 +754,7 @@ class Tensor:
                 "(in-place assignment keeps the dtype)"
             )
         try:
-            self.data[_raw(index)] = operand
+            self._writable_data()[_raw(index)] = operand
         except (ValueError, IndexError) as exc:
             raise type(exc)(
                 f"__setitem__: cannot assign a value of shape {operand.shape} to index "
@@ -759,7 +765,7 @@ class Tensor:
     def fill_(self, value: float) -> Tensor:
         """Set every element to *value* in place."""
         self._check_inplace_allowed("fill_", None)
-        self.data[...] = value
+        self._writable_data()[...] = value
         self._bump_version()
         return self
 
@@ -772,7 +778,7 @@ class Tensor:
                 f"copy_: source has shape {src.shape} and dtype {src.dtype}, expected "
                 f"shape {self.shape} and dtype {self.dtype}"
             )
-        self.data[...] = src
+        self._writable_data()[...] = src
         self._bump_version()
         return self
 
@@ -822,9 +828,23 @@ class Tensor:
                 f"{op}: the operand of shape {operand.shape} does not broadcast to the "
                 f"tensor's shape {self.shape} (an in-place update cannot change the shape)"
             )
-        ufunc(self.data, operand, out=self.data)
+        data = self._writable_data()
+        ufunc(data, operand, out=data)
         self._bump_version()
         return self
+
+    def _writable_data(self) -> Any:
+        """``self.data``, first copied if it is a read-only view.
+
+        The engine may store a read-only view as a ``.grad`` (the broadcast gradient
+        of a sum, which nothing else holds); the first in-place change gives the
+        tensor an array of its own instead of failing.
+        """
+        data = self.data
+        flags = getattr(data, "flags", None)
+        if flags is not None and not getattr(flags, "writeable", True):
+            data = self.data = data.copy()
+        return data
 
     # ----------------------------------------------------------------- methods
     def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
