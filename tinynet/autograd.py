@@ -59,13 +59,13 @@ def backward(
         seed = xp.ones_like(output.data)  # the common case, kept short
     else:
         seed = _initial_seed(output, grad, "backward", create_graph)
-    if retain_graph is None:
-        retain_graph = create_graph
-    if create_graph:
-        with enable_grad():  # the gradient computation itself is recorded
-            _backprop_loop([output], [seed], retain_graph, True, None)
-    else:
-        _backprop_loop([output], [seed], retain_graph, False, None)
+    _backprop(
+        [output],
+        [seed],
+        retain_graph=create_graph if retain_graph is None else retain_graph,
+        create_graph=create_graph,
+        capture=None,
+    )
 
 
 def grad(
@@ -237,6 +237,8 @@ def _backprop_loop(
 ) -> dict[int, Any]:
     # This loop is the hot path of every training step: it is written for speed
     # (locals, no helper calls on the common path); the rare cases call helpers.
+    if create_graph:
+        from tinynet.ops.reductions import sum_to  # (ops import this module)
     order = _topological_order(outputs)
     if len(outputs) == 1:
         grads: dict[int, Any] = {id(outputs[0]): seeds[0]}
@@ -302,7 +304,7 @@ def _backprop_loop(
             shape = parent.data.shape
             if pg.shape != shape:
                 try:
-                    pg = _sum_to(pg, shape) if create_graph else unbroadcast(pg, shape)
+                    pg = sum_to(pg, shape) if create_graph else unbroadcast(pg, shape)
                 except ValueError:
                     raise _contract_error(ctx, parent, pg, "shape") from None
             key = id(parent)
@@ -313,23 +315,6 @@ def _backprop_loop(
             # inputs) so memory is released as soon as backward has passed.
             node._ctx = _FREED
     return captured
-
-
-def _sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
-    """:func:`~tinynet.tensor.unbroadcast` with tensor operations (graph mode)."""
-    from tinynet import ops
-
-    extra = g.ndim - len(shape)
-    if extra < 0:
-        raise ValueError(f"cannot sum shape {g.shape} down to {shape}")
-    if extra:
-        g = ops.sum(g, axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if axes:
-        g = ops.sum(g, axis=axes, keepdims=True)
-    if g.shape != shape:
-        raise ValueError(f"cannot sum shape {g.shape} down to {shape}")
-    return g
 
 
 def _checked_graph_result(ctx: Function, result: Any) -> tuple[Any, ...]:
