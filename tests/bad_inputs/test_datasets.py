@@ -8,12 +8,12 @@ the file really holds -- measured with ``tracemalloc``, which also sees numpy's 
 from __future__ import annotations
 
 import gzip
-import tracemalloc
 import zlib
 
 import numpy as np
 import pytest
 
+from bad_inputs._memory import peak_bytes
 from tinynet.datasets import (
     digits_split_indices,
     load_digits,
@@ -40,19 +40,6 @@ def gzip_stream(*parts: bytes, zeros: int = 0) -> bytes:
         out.append(comp.compress(block[: min(MiB, zeros - start)]))
     out.append(comp.flush())
     return b"".join(out)
-
-
-def peak_bytes(fn) -> int:
-    """Peak traced memory while ``fn()`` runs (its exception, if any, is swallowed)."""
-    tracemalloc.start()
-    try:
-        fn()
-    except Exception:
-        pass
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
 
 
 def refused(path, *fragments, **kwargs):

@@ -12,13 +12,13 @@ import json
 import os
 import pickle
 import struct
-import tracemalloc
 import zipfile
 
 import numpy as np
 import pytest
 
 import tinynet as tn
+from bad_inputs._memory import peak_bytes
 from tinynet import serialization
 
 HEADER = {"format": "tinynet", "version": 1}
@@ -54,19 +54,6 @@ def refused(path, *fragments):
     for fragment in fragments:
         assert fragment in message, message
     return message
-
-
-def peak_bytes(fn) -> int:
-    """Peak memory traced while ``fn()`` runs (its exception, if any, is swallowed)."""
-    tracemalloc.start()
-    try:
-        fn()
-    except Exception:
-        pass
-    finally:
-        peak = tracemalloc.get_traced_memory()[1]
-        tracemalloc.stop()
-    return peak
 
 
 def central_entries(data: bytes):
