@@ -344,7 +344,7 @@ class GraphDrawing:
 
     def _repr_png_(self) -> bytes | None:
         try:
-            return self.png()
+            return self.png(scale=1.5)  # stored in notebooks: a little smaller
         except ImportError:
             return None  # Jupyter shows the SVG
 
