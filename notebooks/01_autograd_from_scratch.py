@@ -17,13 +17,11 @@
 # > corrections in [docs/errata.md](../docs/errata.md); `tinynet audit` checks them all.
 
 # %%
-import matplotlib.pyplot as plt
 import numpy as np
 
 import tinynet as tn
 
 np.set_printoptions(precision=4, suppress=True)
-plt.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4), "axes.grid": True, "grid.alpha": 0.3})
 print("tinynet", tn.__version__, "| backend:", tn.backend_name())
 
 # %% [markdown]
@@ -173,85 +171,6 @@ for v in (W1, W2, b, yhat, L):
 
 
 # %% [markdown]
-# ### Drawing the graph
-#
-# Leaves (inputs and parameters) on the left, the loss on the right. Each box shows the
-# operation that made the node, its value and its gradient $\partial L/\partial v$; each
-# arrow is labelled with the local derivative the chain rule multiplies by.
-
-# %%
-def layered_layout(root, parents_of):
-    """Positions {id: (x, y)}: the root on the right, each node left of
-    all the nodes that use it, leaves stacked in the order they are met."""
-    dist, nodes = {}, {}
-
-    def walk(v, d):  # longest distance from the root
-        nodes[id(v)] = v
-        if dist.get(id(v), -1) < d:
-            dist[id(v)] = d
-            for p in parents_of(v):
-                walk(p, d + 1)
-
-    walk(root, 0)
-    far = max(dist.values())
-    ys, slot = {}, [0]
-
-    def place(v):  # leaves get consecutive rows; a node sits at the mean of its parents
-        if id(v) in ys:
-            return ys[id(v)]
-        ps = parents_of(v)
-        if not ps:
-            ys[id(v)] = -slot[0]
-            slot[0] += 1
-        else:
-            ys[id(v)] = float(np.mean([place(p) for p in ps]))
-        return ys[id(v)]
-
-    place(root)
-    return {k: (far - dist[k], ys[k]) for k in nodes}, nodes
-
-
-def draw_graph(root, parents_of, text_of, edge_label=None, title="", ax=None):
-    pos, nodes = layered_layout(root, parents_of)
-    if ax is None:
-        width = 1.9 * (1 + max(x for x, _ in pos.values()))
-        height = 0.75 * (1 + max(-y_ for _, y_ in pos.values()))
-        _, ax = plt.subplots(figsize=(width, max(height, 2.5)))
-    for key, v in nodes.items():
-        for p in parents_of(v):
-            (x0, y0), (x1_, y1_) = pos[id(p)], pos[key]
-            ax.annotate("", xy=(x1_ - 0.33, y1_), xytext=(x0 + 0.33, y0),
-                        arrowprops=dict(arrowstyle="->", color="0.4"))
-            if edge_label is not None:
-                ax.text((x0 + x1_) / 2, (y0 + y1_) / 2 + 0.08, edge_label(v, p),
-                        ha="center", fontsize=8, color="tab:red")
-    for key, v in nodes.items():
-        x, y_ = pos[key]
-        leaf = not parents_of(v)
-        ax.text(x, y_, text_of(v), ha="center", va="center", fontsize=8,
-                bbox=dict(boxstyle="round", fc="#e8f0fe" if leaf else "#fff4e0", ec="0.5"))
-    xs = [x for x, _ in pos.values()]
-    ys = [y_ for _, y_ in pos.values()]
-    ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(min(ys) - 0.7, max(ys) + 0.7)
-    ax.axis("off")
-    ax.set_title(title)
-    return ax
-
-
-draw_graph(
-    L,
-    parents_of=lambda v: [p for p, _ in v.parents],
-    text_of=lambda v: f"{v.op or 'leaf'}\n{v.label} = {v.data:g}\ngrad = {v.grad:g}",
-    edge_label=lambda v, p: f"×{dict((id(q), loc) for q, loc in v.parents)[id(p)]:g}",
-    title="the example as a computation graph (blue: leaves; red: local derivatives)",
-)
-plt.show()
-
-# %% [markdown]
-# Read a gradient off the picture: the gradient of `W1` is the product of the red
-# numbers along the path `W1 → p1 → s → yhat → r → L`: $2 \cdot 1 \cdot 1 \cdot 1 \cdot 4 = 8$.
-#
 # ## 3. The same with tinynet
 #
 # tinynet does exactly this, with arrays instead of scalars: every operation is a
@@ -265,6 +184,7 @@ W2 = tn.tensor(1.0, dtype="float64", requires_grad=True); W2.name = "W2"
 b = tn.tensor(2.0, dtype="float64", requires_grad=True); b.name = "b"
 yhat = W1 * x1 + W2 * x2 + b
 L = (yhat - y) ** 2
+yhat.name, L.name = "yhat", "L"
 yhat.retain_grad()          # keep the gradient of an intermediate node, for display
 L.backward(retain_graph=True)  # keep the graph so that we can draw it below
 print("L =", L.item())
@@ -300,16 +220,42 @@ print_tree(L)
 
 # %% [markdown]
 # The numbers `2`, `3` and `5` appear as leaves too: tinynet turns Python numbers into
-# constant tensors (no gradient). The same picture, drawn:
+# constant tensors (no gradient).
+#
+# ### Drawing the graph
+#
+# `tn.draw_graph` draws the same graph: inputs on the left, the loss on the right; a box per
+# tensor (its name, or `t<k>` in the order of the forward pass; shape and dtype; here also
+# its value and its gradient), an oval per operation. Blue boxes need a gradient, grey ones
+# are constants. Each arrow into an operation is labelled with the **local derivative** the
+# chain rule multiplies by there, as written in that op's docstring (`tinynet/ops/`): for
+# `Mul`, $y = ab$ gives $\partial y/\partial a = b$. The picture shows inline in Jupyter;
+# `.save_svg(path)` and `.save_png(path)` write it to a file. `backward()` frees the graph
+# as it goes, so draw before it, or after `backward(retain_graph=True)` as here.
 
 # %%
-draw_graph(
-    L,
-    parents_of=parents,
-    text_of=lambda t: describe(t).replace(" value", "\nvalue").replace("  grad", "\ngrad"),
-    title="tinynet's graph for the example",
-)
-plt.show()
+tn.draw_graph(L, values=True, grads=True)
+
+# %% [markdown]
+# Read a gradient off the picture: the gradient of `W1` is the product of the local
+# derivatives along the path from `W1` to `L`. `Mul` gives $\partial y/\partial a = b = 2$
+# (the constant $x_1$), the two `Add`s and the `Sub` give 1 each, and the square (`PowConst`
+# with $c = 2$) gives $c\,x^{c-1} = 2 \cdot 2 = 4$: $2 \cdot 1 \cdot 1 \cdot 1 \cdot 4 = 8$.
+#
+# ### Backward, step by step
+#
+# `tn.trace_backward(L)` runs the same backward pass as `L.backward()` (and leaves the same
+# `.grad`), and records each step: the node it visits, the operation that made it, its
+# shape, the adjoint $\bar v = \partial L/\partial v$ that has arrived there, and for each
+# input the local derivative and the gradient it sends, $\bar v$ times the local derivative.
+# A leaf accumulates what arrives into its `.grad`. This is the table of section 1, made by
+# the engine. (We clear the gradients first: they accumulate.)
+
+# %% tags=["deterministic"]
+for t in (W1, W2, b, yhat):
+    t.zero_grad()
+print(tn.trace_backward(L))
+print("dL/dW1 =", W1.grad, " dL/dW2 =", W2.grad, " dL/db =", b.grad)
 
 # %% [markdown]
 # ## 4. A sigmoid neuron, and a value used twice
@@ -338,8 +284,9 @@ print("tinynet : da/dw =", np.round(w.grad, 6), " da/db =", round(float(bias.gra
 
 # %% tags=["deterministic"]
 u = tn.tensor(3.0, dtype="float64", requires_grad=True)
+u.name = "u"
 f = u * u + u
-f.backward()
+print(tn.trace_backward(f))  # u receives 3 + 3 from the Mul and 1 from the Add
 print("df/du =", float(u.grad), "(expected 2u + 1 =", 2 * 3.0 + 1, ")")
 
 v = Value(3.0, label="u")

@@ -10,7 +10,8 @@ Quick start::
 
 Submodules: :mod:`tinynet.tensor` (Tensor, autograd engine), :mod:`tinynet.ops`
 (primitive operations), :mod:`tinynet.backend` (numpy/cupy), :mod:`tinynet.gradcheck`,
-:mod:`tinynet.testing` (hypothesis strategies), :mod:`tinynet.nn`, :mod:`tinynet.optim`,
+:mod:`tinynet.testing` (hypothesis strategies),
+:mod:`tinynet.graph` (``draw_graph``, ``trace_backward``), :mod:`tinynet.nn`, :mod:`tinynet.optim`,
 :mod:`tinynet.datasets`. The heavier submodules are imported on first use.
 """
 
@@ -30,6 +31,7 @@ from tinynet.gradcheck import (
     hvp,
     numerical_grad,
 )
+from tinynet.graph import BackwardTrace, GraphDrawing, draw_graph, trace_backward
 from tinynet.ops import (
     abs,
     clip,
@@ -73,6 +75,7 @@ __all__ = [
     "Tensor", "Parameter", "Function", "tensor", "no_grad", "enable_grad", "is_grad_enabled",
     "get_default_dtype", "set_default_dtype", "float32", "float64",
     "detect_anomaly", "AnomalyError", "grad",
+    "draw_graph", "GraphDrawing", "trace_backward", "BackwardTrace",
     "backend_name", "to_numpy", "BackendUnavailableError", "xp",
     "gradcheck", "numerical_grad", "central_difference", "GradcheckError",
     "gradgradcheck", "hvp", "hessian",

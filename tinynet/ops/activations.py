@@ -71,6 +71,7 @@ class Sigmoid(Function):
     """
 
     __slots__ = ("e", "d")
+    local_derivatives = ("∂y/∂x = y·(1 − y)",)
     # backward reads only e and d, its own arrays
     reads_inputs = False
 
@@ -111,6 +112,7 @@ class Tanh(Function):
     """
 
     __slots__ = ("y",)
+    local_derivatives = ("∂y/∂x = 1 − y²",)
     reads_inputs = False
     reads_output = True
 
@@ -147,6 +149,7 @@ class ReLU(Function):
     """
 
     __slots__ = ("y",)
+    local_derivatives = ("∂y/∂x = [x > 0]",)
     reads_inputs = False
     reads_output = True
 
@@ -175,6 +178,7 @@ class LeakyReLU(Function):
     """
 
     __slots__ = ("slope", "scale")
+    local_derivatives = ("∂y/∂x = 1 if x > 0 else α",)
     # backward reads only the saved derivative ``scale``
     reads_inputs = False
 
@@ -241,6 +245,7 @@ class Softmax(Function):
     """
 
     __slots__ = ("axis", "s")
+    local_derivatives = ("∂s_i/∂x_k = s_i·(δ_ik − s_k)",)
     reads_inputs = False
     reads_output = True
 
@@ -292,6 +297,7 @@ class LogSoftmax(Function):
     """
 
     __slots__ = ("axis", "y")
+    local_derivatives = ("∂y_i/∂x_k = δ_ik − s_k",)
     reads_inputs = False
     reads_output = True
 

@@ -51,6 +51,7 @@ class Add(Function):
     """
 
     __slots__ = ()
+    local_derivatives = ("∂y/∂a = 1", "∂y/∂b = 1")
     reads_inputs = False
     keeps_integers = True
 
@@ -68,6 +69,7 @@ class Sub(Function):
     r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$ ($\infty-\infty=\mathrm{NaN}$)."""
 
     __slots__ = ()
+    local_derivatives = ("∂y/∂a = 1", "∂y/∂b = −1")
     reads_inputs = False
     keeps_integers = True
 
@@ -93,6 +95,7 @@ class Mul(Function):
     """
 
     __slots__ = ("a", "b")
+    local_derivatives = ("∂y/∂a = b", "∂y/∂b = a")
     keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -121,6 +124,7 @@ class Div(Function):
     """
 
     __slots__ = ("b", "y")
+    local_derivatives = ("∂y/∂a = 1/b", "∂y/∂b = −a/b²")
     reads_output = True
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -144,6 +148,7 @@ class Neg(Function):
     r"""$y = -x$, so $\bar x = -\bar y$ (NaN stays NaN, $-(\pm\infty) = \mp\infty$)."""
 
     __slots__ = ()
+    local_derivatives = ("∂y/∂x = −1",)
     reads_inputs = False
     keeps_integers = True
 
@@ -203,6 +208,7 @@ class PowConst(Function):
     """
 
     __slots__ = ("c", "x")
+    local_derivatives = ("∂y/∂x = c·x^(c−1)",)
     keeps_integers = True
 
     def __init__(self, exponent: float) -> None:
@@ -283,6 +289,7 @@ class Pow(Function):
     """
 
     __slots__ = ("y", "a", "b")
+    local_derivatives = ("∂y/∂a = b·a^(b−1)", "∂y/∂b = a^b·ln a")
     reads_output = True
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -362,6 +369,7 @@ class MatMul(Function):
     """
 
     __slots__ = ("a", "b")
+    local_derivatives = ("∂L/∂A = ∂L/∂Y·Bᵀ", "∂L/∂B = Aᵀ·∂L/∂Y")
 
     def forward(self, a: Any, b: Any) -> Any:
         self.a, self.b = a, b
@@ -455,6 +463,7 @@ class Affine(Function):
     """
 
     __slots__ = ("x", "w")
+    local_derivatives = ("∂L/∂X = ∂L/∂Y·Wᵀ", "∂L/∂W = Xᵀ·∂L/∂Y", "∂L/∂b = Σ_rows ∂L/∂Y")
 
     def forward(self, x: Any, w: Any, b: Any) -> Any:
         self.x, self.w = x, w

@@ -44,6 +44,7 @@ class Exp(Function):
     """
 
     __slots__ = ("y",)
+    local_derivatives = ("∂y/∂x = e^x = y",)
     reads_inputs = False
     reads_output = True
 
@@ -75,6 +76,7 @@ class Log(Function):
     """
 
     __slots__ = ("x",)
+    local_derivatives = ("∂y/∂x = 1/x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
@@ -109,6 +111,7 @@ class Sqrt(Function):
     """
 
     __slots__ = ("y",)
+    local_derivatives = ("∂y/∂x = 1/(2√x)",)
     reads_inputs = False
     reads_output = True
 
@@ -137,6 +140,7 @@ class Abs(Function):
     """
 
     __slots__ = ("x",)
+    local_derivatives = ("∂y/∂x = sign(x)",)
     keeps_integers = True
 
     def forward(self, x: Any) -> Any:
@@ -190,6 +194,7 @@ class Maximum(Function):
     """
 
     __slots__ = ("a", "b")
+    local_derivatives = ("∂y/∂a = [a > b] (½ at a = b)", "∂y/∂b = [b > a] (½ at a = b)")
     keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -212,6 +217,7 @@ class Minimum(Function):
     """
 
     __slots__ = ("a", "b")
+    local_derivatives = ("∂y/∂a = [a < b] (½ at a = b)", "∂y/∂b = [b < a] (½ at a = b)")
     keeps_integers = True
 
     def forward(self, a: Any, b: Any) -> Any:
@@ -241,6 +247,7 @@ class Clip(Function):
     """
 
     __slots__ = ("x", "lo", "hi")
+    local_derivatives = ("∂y/∂x = [lo ≤ x ≤ hi]",)
     keeps_integers = True
 
     def __init__(self, lo: float | None, hi: float | None) -> None:
@@ -290,6 +297,7 @@ class Cast(Function):
     """
 
     __slots__ = ("dtype", "in_dtype")
+    local_derivatives = ("∂y/∂x = 1 (cast back)",)
     reads_inputs = False
     # an integer input is converted to the requested dtype, not first to float32
     # (which would round integers above 2**24)
@@ -339,6 +347,7 @@ class Where(Function):
     """
 
     __slots__ = ("cond",)
+    local_derivatives = ("∂y/∂a = [c]", "∂y/∂b = [not c]")
     reads_inputs = False
     keeps_integers = True
 

@@ -74,6 +74,7 @@ class CrossEntropy(Function):
     """
 
     __slots__ = ("reduction", "labels", "softmax", "y", "logp")
+    local_derivatives = ("∂L/∂z = softmax(z)·Σy − y", "∂L/∂y = −log softmax(z)")
 
     def __init__(self, reduction: str = "mean", labels: Any = None) -> None:
         self.reduction = reduction
@@ -192,6 +193,7 @@ class BCEWithLogits(Function):
     """
 
     __slots__ = ("z", "y", "sig")
+    local_derivatives = ("∂L/∂z = σ(z) − y", "∂L/∂y = −z")
 
     def forward(self, z: Any, y: Any) -> Any:
         self.z, self.y = z, y

@@ -87,6 +87,7 @@ class Sum(Function):
     """
 
     __slots__ = ("shape", "axes", "axis", "keepdims")
+    local_derivatives = ("∂y/∂x = 1 (broadcast back)",)
     reads_inputs = False
     keeps_integers = True
 
@@ -112,6 +113,7 @@ class Mean(Function):
     """
 
     __slots__ = ("shape", "axes", "n", "axis", "keepdims")
+    local_derivatives = ("∂y/∂x = 1/n",)
     reads_inputs = False
 
     def __init__(self, axis: Any = None, keepdims: bool = False) -> None:

@@ -24,6 +24,7 @@ class Reshape(Function):
     r"""$y = \mathrm{reshape}(x)$; $\bar x = \mathrm{reshape}(\bar y, \text{shape of } x)$."""
 
     __slots__ = ("new_shape", "in_shape")
+    local_derivatives = ("∂y/∂x = 1 (reshaped back)",)
     reads_inputs = False
     keeps_integers = True
 
@@ -54,6 +55,7 @@ class Transpose(Function):
     """
 
     __slots__ = ("axes",)
+    local_derivatives = ("∂y/∂x = 1 (axes permuted back)",)
     reads_inputs = False
     keeps_integers = True
 
@@ -127,6 +129,7 @@ class GetItem(Function):
     """
 
     __slots__ = ("index", "in_shape", "dtype")
+    local_derivatives = ("∂y/∂x = 1 at index, 0 elsewhere",)
     reads_inputs = False
     keeps_integers = True
 
@@ -159,6 +162,7 @@ class IndexAdd(Function):
     """
 
     __slots__ = ("index", "shape")
+    local_derivatives = ("∂L/∂x = ∂L/∂y[index]",)
     reads_inputs = False
     keeps_integers = True
 

@@ -32,6 +32,7 @@ class Sin(Function):
     """
 
     __slots__ = ("x",)
+    local_derivatives = ("∂y/∂x = cos x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
@@ -56,6 +57,7 @@ class Cos(Function):
     """
 
     __slots__ = ("x",)
+    local_derivatives = ("∂y/∂x = −sin x",)
 
     def forward(self, x: Any) -> Any:
         self.x = x
