@@ -381,6 +381,11 @@ CASES = {
     "Transpose": (lambda a: a.T.sin(), [M]),
     "GetItem": (lambda a: a[np.array([1, 1, 0])].sin() + a[:, 1:].cos().sum(), [M]),
     "Where": (lambda a, b: ops.where(np.array([True, False, True]), a * a, b.sin()), [M, ROW]),
+    "BroadcastTo": (lambda a, b: a.broadcast_to((4, 2, 3)).sin() * b, [M, ROW]),
+    "Concatenate": (
+        lambda a, b: tn.cat([a * b, b.unsqueeze(0), a.sin()], axis=0).sin(),
+        [M, ROW],
+    ),
     "IndexAdd": (
         lambda a: ops.index_add(a * a, (np.array([0, 2, 0]), slice(None)), (3, 3)).sin(),
         [float64_arrays((3, 3), -2.0, 2.0)],

@@ -477,6 +477,16 @@ def test_moving_ops_pass_edge_values_through(backend, dtype, data):
         (lambda t: t.T, lambda a: a.T, lambda g: g.T),
         (lambda t: t[::-1], lambda a: a[::-1], lambda g: g[::-1]),
         (lambda t: t.astype(dtype), lambda a: a, lambda g: g),
+        (lambda t: t.clone(), lambda a: a, lambda g: g),
+        (lambda t: t.flatten(), lambda a: a.reshape(-1), lambda g: g.reshape(shape)),
+        (lambda t: t.unsqueeze(0), lambda a: a[None], lambda g: g[0]),
+        (lambda t: tn.cat([t], -1), lambda a: a, lambda g: g),
+        # a broadcast adds the gradients of the copies (IEEE: inf + -inf = NaN)
+        (
+            lambda t: t.broadcast_to((1,) + shape),
+            lambda a: a[None],
+            lambda g: g.astype(np.float64).sum(axis=0),
+        ),
     ]
     for fn, forward, backward in cases:
         x.grad = None
@@ -618,6 +628,13 @@ def _all_ops(dtype):
         ("transpose", lambda a: a.T, [m()]),
         ("getitem", lambda a: a[np.array([1, 1, 0])], [m()]),
         ("getitem basic", lambda a: a[:, 1:], [m()]),
+        ("broadcast_to", lambda a: a.broadcast_to((2, 2, 3)), [m()]),
+        ("expand", lambda a: a[:, :1].expand(2, 4), [m()]),
+        ("concatenate", lambda a, b: tn.cat([a, b], axis=1), [m(), p()]),
+        ("stack", lambda a, b: tn.stack([a, b], axis=-1), [m(), p()]),
+        ("where", lambda a, b: tn.where(np.array([True, False, True]), a, b), [m(), p()]),
+        ("clone", lambda a: a.clone(), [m()]),
+        ("flatten unsqueeze squeeze", lambda a: a.unsqueeze(1).flatten(1).squeeze(), [m()]),
         ("sigmoid", lambda a: a.sigmoid(), [m()]),
         ("tanh", lambda a: a.tanh(), [m()]),
         ("relu", lambda a: a.relu(), [m()]),
@@ -657,12 +674,13 @@ def test_every_gradient_dtype_at_edge_values(backend, dtype, data):
 READS_INPUTS_FALSE = {
     "Add", "Sub", "Neg", "Sum", "Mean", "Reshape", "Transpose", "GetItem", "Cast",
     "Exp", "Sqrt", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
-    "Where", "IndexAdd",
+    "Where", "IndexAdd", "BroadcastTo", "Concatenate",
 }  # fmt: skip
 READS_OUTPUT_TRUE = {"Div", "Pow", "Exp", "Sqrt", "Tanh", "ReLU", "Softmax", "LogSoftmax"}
 KEEPS_INTEGERS = {
     "Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Reshape", "Transpose", "GetItem",
     "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd",
+    "BroadcastTo", "Concatenate",
 }  # fmt: skip
 
 
@@ -703,6 +721,8 @@ def _graph_cases():
         "Reshape": (lambda a: a.reshape(3, 2), [x()]),
         "Transpose": (lambda a: a.transpose(1, 0), [x()]),
         "GetItem": (lambda a: a[np.array([1, 0, 1])], [x()]),
+        "BroadcastTo": (lambda a: a.broadcast_to((2, 2, 3)), [x()]),
+        "Concatenate": (lambda a, b: tn.cat([a, b], axis=-1), [x(), pos()]),
         "Sigmoid": (lambda a: a.sigmoid(), [x()]),
         "Tanh": (lambda a: a.tanh(), [x()]),
         "ReLU": (lambda a: a.relu(), [x()]),
@@ -742,7 +762,9 @@ def test_integer_inputs_keep_or_leave_integers(backend):
         "add": i + j, "sub": i - j, "mul": i * j, "neg": -i, "abs": i.abs(),
         "sum": i.sum(), "reshape": i.reshape(4), "transpose": i.T, "getitem": i[0],
         "maximum": tn.maximum(i, j), "minimum": tn.minimum(i, j), "clip": i.clip(0, 2),
-        "square": i**2,
+        "square": i**2, "broadcast_to": i.broadcast_to((3, 2, 2)), "cat": tn.cat([i, j]),
+        "stack": tn.stack([i, j]), "where": tn.where(i > 0, i, j), "clone": i.clone(),
+        "flatten": i.flatten(), "unsqueeze": i.unsqueeze(0),
     }  # fmt: skip
     for name, r in kept.items():
         assert r.dtype.kind == "i", (name, r.dtype)

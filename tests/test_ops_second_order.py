@@ -185,6 +185,23 @@ def _getitem(draw):
     return (lambda a: a[index]), [x]
 
 
+def _broadcast_to(draw):
+    small, big = draw(broadcastable_shapes())
+    target = np.broadcast_shapes(small, big)
+    return (lambda a: ops.broadcast_to(a, target)), [draw(vals(small))]
+
+
+def _concatenate(draw):
+    shape = draw(NONEMPTY)
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    arrays = []
+    for n in draw(st.lists(st.integers(0, 3), min_size=1, max_size=3)):
+        s = list(shape)
+        s[axis] = n
+        arrays.append(draw(vals(tuple(s))))
+    return (lambda *xs: ops.concatenate(list(xs), axis)), arrays
+
+
 def _index_add(draw):
     index, shape, src = draw(
         st.sampled_from(
@@ -251,6 +268,8 @@ BUILDERS = {
     "Transpose": _transpose,
     "GetItem": _getitem,
     "IndexAdd": _index_add,
+    "BroadcastTo": _broadcast_to,
+    "Concatenate": _concatenate,
     "Sigmoid": _unary(lambda a: a.sigmoid(), vals(SMALL, -6.0, 6.0)),
     "Tanh": _unary(lambda a: a.tanh()),
     "ReLU": _unary(lambda a: a.relu(), away_from(vals(SMALL), margin=0.02)),
@@ -265,7 +284,7 @@ BUILDERS = {
 
 # Ops whose output is linear in every input: their gradient does not depend on the inputs
 LINEAR = {"Add", "Sub", "Neg", "Sum", "Mean", "Reshape", "Transpose", "GetItem", "IndexAdd",
-          "Where", "Cast"}  # fmt: skip
+          "Where", "Cast", "BroadcastTo", "Concatenate"}  # fmt: skip
 CASE = settings(max_examples=25)
 
 
@@ -343,6 +362,8 @@ EDGE_CASES = {
     "Sum": (lambda a: a.sum(axis=0), 1), "Mean": (lambda a: a.mean(axis=1), 1),
     "GetItem": (lambda a: a[np.array([1, 1, 0])], 1),
     "Where": (lambda a, b: ops.where(np.array([True, False, True]), a, b), 2),
+    "BroadcastTo": (lambda a: a.broadcast_to((2,) + a.shape), 1),
+    "Concatenate": (lambda a, b: ops.concatenate([a, b], axis=-1), 2),
     "Sigmoid": (lambda a: a.sigmoid(), 1), "Tanh": (lambda a: a.tanh(), 1),
     "ReLU": (lambda a: a.relu(), 1), "LeakyReLU": (lambda a: ops.leaky_relu(a, 0.1), 1),
     "Softmax": (lambda a: a.softmax(), 1), "LogSoftmax": (lambda a: a.log_softmax(), 1),
@@ -383,6 +404,8 @@ LINEAR_CASES = {
     "IndexAdd": lambda x: ops.index_add(x, np.array([1, 1]), (3, 3)),
     "Where": lambda x: ops.where(np.array([True, False, True]), x, 0.0),
     "Cast": lambda x: x.astype("float64"), "Mul by a constant": lambda x: 3.0 * x,
+    "BroadcastTo": lambda x: x.broadcast_to((4, 2, 3)),
+    "Concatenate": lambda x: tn.cat([x, x, 2.0 * x], axis=1),
     "MatMul with a constant": lambda x: x @ tn.tensor(np.ones((3, 2)), dtype="float64"),
     "Affine with constants": lambda x: ops.affine(
         tn.tensor(np.ones((4, 2)), dtype="float64"), x, tn.tensor(np.ones(3), dtype="float64")

@@ -12,7 +12,8 @@ Submodules: :mod:`tinynet.tensor` (Tensor, autograd engine), :mod:`tinynet.ops`
 (primitive operations), :mod:`tinynet.backend` (numpy/cupy), :mod:`tinynet.gradcheck`,
 :mod:`tinynet.testing` (hypothesis strategies),
 :mod:`tinynet.graph` (``draw_graph``, ``trace_backward``), :mod:`tinynet.nn`, :mod:`tinynet.optim`,
-:mod:`tinynet.datasets`. The heavier submodules are imported on first use.
+:mod:`tinynet.datasets`, :mod:`tinynet.creation` (``zeros``, ``randn``, ...),
+:mod:`tinynet.random` (``manual_seed``). The heavier submodules are imported on first use.
 """
 
 from __future__ import annotations
@@ -22,6 +23,17 @@ from typing import Any
 
 from tinynet.autograd import AnomalyError, detect_anomaly, grad
 from tinynet.backend import BackendUnavailableError, backend_name, to_numpy, xp
+from tinynet.creation import (
+    arange,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
 from tinynet.gradcheck import (
     GradcheckError,
     central_difference,
@@ -34,9 +46,13 @@ from tinynet.gradcheck import (
 from tinynet.graph import BackwardTrace, GraphDrawing, draw_graph, trace_backward
 from tinynet.ops import (
     abs,
+    broadcast_to,
+    cat,
     clip,
+    concatenate,
     cos,
     exp,
+    flatten,
     leaky_relu,
     log,
     log_softmax,
@@ -50,10 +66,15 @@ from tinynet.ops import (
     sin,
     softmax,
     sqrt,
+    squeeze,
+    stack,
     sum,
     tanh,
     transpose,
+    unsqueeze,
+    where,
 )
+from tinynet.random import manual_seed
 from tinynet.tensor import (
     Function,
     Parameter,
@@ -81,6 +102,9 @@ __all__ = [
     "gradgradcheck", "hvp", "hessian",
     "exp", "log", "sin", "cos", "sqrt", "abs", "maximum", "minimum", "clip", "matmul", "sum", "mean",
     "reshape", "transpose", "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax",
+    "where", "concatenate", "cat", "stack", "broadcast_to", "squeeze", "unsqueeze", "flatten",
+    "zeros", "ones", "full", "zeros_like", "ones_like", "full_like", "arange", "randn", "rand",
+    "manual_seed",
     "nn", "optim", "datasets", "data", "save", "load", "__version__",
 ]  # fmt: skip
 

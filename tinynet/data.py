@@ -14,7 +14,9 @@ copied to the GPU, not the whole data set.
 Shuffling is reproducible: the order of epoch ``e`` is a permutation drawn from
 ``numpy.random.default_rng([seed, e])`` on the host (numpy, so the order is the
 same under numpy and cupy). Each epoch gets a different order, and epoch ``e`` of
-a resumed run sees the same order as in the original run.
+a resumed run sees the same order as in the original run. A shuffling loader built
+without ``seed=`` draws its seed from tinynet's global generator
+(:mod:`tinynet.random`), so ``tn.manual_seed(s)`` makes its order reproducible too.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 # Host-side random permutations (see the module docstring), not array storage.
 import numpy as np
 
+from tinynet import random as _random
 from tinynet.backend import HOST_ARRAY_TYPES, asarray, xp
 from tinynet.tensor import Tensor
 
@@ -58,8 +61,10 @@ class DataLoader:
     shuffle:
         Visit the samples in a new random order each epoch (else in order).
     seed:
-        Seed of the shuffling. ``None``: a random seed is drawn once, at
-        construction (so the loader still gives a different order per epoch).
+        Seed of the shuffling. ``None``: a seed is drawn once, from the global
+        generator that ``tn.manual_seed`` resets (at construction when ``shuffle`` is
+        true, else when shuffling is first needed), so the loader still gives a
+        different order per epoch. A loader that does not shuffle draws nothing.
     drop_last:
         Drop the last, smaller batch (default ``False``: every sample is used each epoch).
     dtype:
@@ -94,8 +99,10 @@ class DataLoader:
         self.batch_size = batch_size
         self.shuffle = shuffle
         # Fixing a seed now, even when none is given, makes each epoch's order a pure
-        # function of (seed, epoch).
-        self.seed = int(np.random.SeedSequence().entropy) if seed is None else seed
+        # function of (seed, epoch); it comes from the global generator (tn.manual_seed).
+        if seed is None and shuffle:
+            seed = _random.draw_seed()
+        self.seed = seed
         self.drop_last = drop_last
         self.epoch = 0
 
@@ -109,6 +116,8 @@ class DataLoader:
         n = len(self.X)
         if not self.shuffle:
             return np.arange(n)
+        if self.seed is None:  # shuffling switched on after construction
+            self.seed = _random.draw_seed()
         return np.random.default_rng([self.seed, epoch]).permutation(n)
 
     def _take(self, a: Any, idx: np.ndarray) -> Tensor:

@@ -863,6 +863,46 @@ class Tensor:
             axes = tuple(axes[0])
         return _ops.transpose(self, axes or None)
 
+    def view(self, *shape: Any) -> Tensor:
+        """PyTorch's ``view``: the same as :meth:`reshape` in tinynet.
+
+        A difference from PyTorch: the result has its own copy of the data (PyTorch's
+        ``view`` shares memory, so writing into it changes this tensor). In tinynet an
+        in-place change of one tensor never changes another (see
+        :mod:`tinynet.ops.shape`); ``view`` never fails for a non-contiguous tensor.
+        """
+        return self.reshape(*shape)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        """Merge axes ``start_dim..end_dim`` into one (``x.flatten(1)`` keeps the batch axis)."""
+        return _ops.flatten(self, start_dim, end_dim)
+
+    def squeeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Remove the axes of size 1 (all, or those named; a named axis of another size stays)."""
+        return _ops.squeeze(self, axis, dim=dim)
+
+    def unsqueeze(self, axis: Any = None, *, dim: Any = None) -> Tensor:
+        """Insert an axis of size 1 at position *axis* (``x.unsqueeze(0)``: a batch of one)."""
+        return _ops.unsqueeze(self, axis, dim=dim)
+
+    def expand(self, *sizes: Any) -> Tensor:
+        """Broadcast to *sizes*; ``-1`` keeps an axis (as PyTorch, but the result is a copy)."""
+        return _ops.expand(self, *sizes)
+
+    def broadcast_to(self, *shape: Any) -> Tensor:
+        """Broadcast to *shape* by numpy's rules; the gradient sums back (a copy, not a view)."""
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = tuple(shape[0])
+        return _ops.broadcast_to(self, shape)
+
+    def clone(self) -> Tensor:
+        """A copy with data of its own that stays in the graph (the gradient flows back)."""
+        return _ops.cast(self, self.dtype)
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists of numbers; a 0-d tensor gives one number."""
+        return to_numpy(self.data).tolist()
+
     def exp(self) -> Tensor:
         return _ops.exp(self)
 

@@ -9,9 +9,10 @@ reproduced on another machine.
 
 Where the random numbers come from
     Every function takes an optional ``rng`` (a ``numpy.random.Generator``). Without
-    one they draw from a module-level generator, which :func:`manual_seed` resets
-    (as ``torch.manual_seed``). It starts unseeded (fresh OS entropy), so call
-    ``manual_seed`` (or pass ``seed=`` to a layer) when you need reproducibility.
+    one they draw from tinynet's one global generator (:mod:`tinynet.random`), which
+    ``tn.manual_seed`` resets (as ``torch.manual_seed``; ``nn.init.manual_seed`` is
+    the same function). It starts unseeded (fresh OS entropy), so call
+    ``tn.manual_seed`` (or pass ``seed=`` to a layer) when you need reproducibility.
 
 Shape convention -- **differs from PyTorch**
     tinynet stores a dense weight as ``(in_features, out_features)`` because it
@@ -28,8 +29,9 @@ from typing import Any
 # numpy is used only as a host-side random number generator (see the module docstring).
 import numpy as np
 
+from tinynet import random as _random
 from tinynet.backend import asarray, xp
-from tinynet.nn._checks import as_float, as_int
+from tinynet.nn._checks import as_float
 from tinynet.tensor import Tensor
 
 __all__ = [
@@ -47,37 +49,11 @@ __all__ = [
     "INITIALIZERS",
 ]
 
-_rng: np.random.Generator = np.random.default_rng()
-
-
-def _check_seed(owner: str, seed: Any) -> int:
-    # numpy would accept a float seed in some versions and give a bare message in others;
-    # a seed is a non-negative integer (numpy integers included).
-    return as_int(owner, "seed", seed, minimum=0)
-
-
-def manual_seed(seed: int) -> None:
-    """Reset the module-level generator used by layers created without ``seed=``.
-
-    After ``manual_seed(s)`` the same sequence of layer constructions gives the
-    same weights, on any backend. *seed* is a non-negative integer (Python or numpy).
-    """
-    global _rng
-    _rng = np.random.default_rng(_check_seed("manual_seed", seed))
-
-
-def new_rng(seed: int | None = None, *, owner: str = "new_rng") -> np.random.Generator:
-    """A fresh host generator (``numpy.random.default_rng(seed)``), e.g. for ``Dense(seed=...)``.
-
-    *seed* is ``None`` (fresh OS entropy) or a non-negative integer; *owner* names the
-    caller in the error message.
-    """
-    return np.random.default_rng(None if seed is None else _check_seed(owner, seed))
-
-
-def get_rng() -> np.random.Generator:
-    """The module-level generator (the one :func:`manual_seed` resets)."""
-    return _rng
+# The generator itself lives in tinynet.random, shared with the factories and the data
+# loaders; these names stay here for code written against nn.init.
+manual_seed = _random.manual_seed
+get_rng = _random.get_rng
+new_rng = _random.new_rng
 
 
 def calculate_fan_in_and_fan_out(shape: tuple[int, ...]) -> tuple[int, int]:
@@ -132,7 +108,7 @@ def uniform_(
     a, b = as_float("uniform_", "a", a), as_float("uniform_", "b", b)
     if a > b:
         raise ValueError(f"uniform_: the bounds must satisfy a <= b, got a={a}, b={b}")
-    rng = _rng if rng is None else rng
+    rng = _random.get_rng() if rng is None else rng
     return _fill(t, rng.uniform(a, b, size=t.shape))
 
 

@@ -6,7 +6,9 @@ module             operations
 ``arithmetic``     add, sub, mul, div, neg, power, matmul, affine
 ``elementwise``    exp, log, sqrt, abs, maximum, minimum, clip, cast, where
 ``reductions``     sum, mean
-``shape``          reshape, transpose, getitem, index_add
+``shape``          reshape, transpose, getitem, index_add, broadcast_to (and
+                   ``expand``), concatenate (alias ``cat``), stack, squeeze,
+                   unsqueeze, flatten
 ``activations``    sigmoid, tanh, relu, leaky_relu, softmax, log_softmax
 ``trigonometric``  sin, cos
 ``losses``         the fused ``CrossEntropy`` and ``BCEWithLogits`` (called by
@@ -70,19 +72,37 @@ from tinynet.ops.elementwise import (
 )
 from tinynet.ops.losses import BCEWithLogits, CrossEntropy
 from tinynet.ops.reductions import Mean, Sum
-from tinynet.ops.shape import GetItem, IndexAdd, Reshape, Transpose, getitem, index_add
+from tinynet.ops.shape import (
+    BroadcastTo,
+    Concatenate,
+    GetItem,
+    IndexAdd,
+    Reshape,
+    Transpose,
+    broadcast_to,
+    cat,
+    concatenate,
+    expand,
+    flatten,
+    getitem,
+    index_add,
+    squeeze,
+    stack,
+    unsqueeze,
+)
 from tinynet.ops.trigonometric import Cos, Sin
 from tinynet.tensor import Tensor
 
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul", "Affine",
     "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast", "Where",
-    "Sum", "Mean", "Reshape", "Transpose", "GetItem", "IndexAdd",
+    "Sum", "Mean", "Reshape", "Transpose", "GetItem", "IndexAdd", "BroadcastTo", "Concatenate",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Sin", "Cos",
     "CrossEntropy", "BCEWithLogits",
     "add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast", "where",
     "sum", "mean", "reshape", "transpose", "getitem", "index_add",
+    "broadcast_to", "expand", "concatenate", "cat", "stack", "squeeze", "unsqueeze", "flatten",
     "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "sin", "cos",
 ]  # fmt: skip
 

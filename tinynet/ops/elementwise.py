@@ -361,7 +361,13 @@ class Where(Function):
         self.cond = cond
 
     def forward(self, a: Any, b: Any) -> Any:
-        return xp.where(self.cond, a, b)
+        try:
+            return xp.where(self.cond, a, b)
+        except ValueError:
+            raise ValueError(
+                f"where: the condition of shape {self.cond.shape} and the operands of "
+                f"shapes {a.shape} and {b.shape} do not broadcast to one shape"
+            ) from None
 
     def backward(self, grad: Any) -> tuple[Any, Any]:
         zero = grad.dtype.type(0)
@@ -372,7 +378,14 @@ class Where(Function):
 
 
 def where(cond: Any, a: Any, b: Any) -> Tensor:
-    """*a* where the boolean *cond* is true, else *b* (differentiable in *a* and *b*)."""
+    """*a* where the boolean *cond* is true, else *b* (``torch.where``, ``numpy.where``).
+
+    *cond* is a boolean tensor, array, list or Python bool (``x > 0``, ``mask``); a
+    number-valued condition is refused (compare first) rather than read as "non-zero".
+    *cond*, *a* and *b* broadcast to one shape; *a* and *b* may be Python numbers
+    (``tn.where(x > 0, x, 0.0)``). Differentiable in *a* and *b* (see :class:`Where`):
+    each gets the gradient where it was chosen and exactly 0 elsewhere.
+    """
     return Where.apply(a, b, cond=cond)
 
 
