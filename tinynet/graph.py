@@ -96,6 +96,8 @@ def _local_derivatives(fn: Function) -> tuple[str, ...]:
     """The op's edge labels, one per input; a generic one for a Function without them."""
     labels = tuple(getattr(fn, "local_derivatives", ()))
     n = len(fn.inputs)
+    if len(labels) == 1 and n > 1:  # an op of any number of inputs (concatenate)
+        return labels * n
     if len(labels) != n:
         return tuple(f"∂y/∂x{j}" for j in range(n)) if n > 1 else ("∂y/∂x",)
     return labels

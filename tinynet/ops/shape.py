@@ -234,6 +234,7 @@ class BroadcastTo(Function):
     """
 
     __slots__ = ("shape", "in_shape")
+    local_derivatives = ("∂L/∂x = ∂L/∂y summed to x's shape",)
     reads_inputs = False
     keeps_integers = True
 
@@ -276,6 +277,7 @@ class Concatenate(Function):
     """
 
     __slots__ = ("axis", "sizes")
+    local_derivatives = ("∂L/∂x_i = block i of ∂L/∂y",)
     reads_inputs = False
     keeps_integers = True
 
