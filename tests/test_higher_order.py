@@ -347,6 +347,15 @@ def _apart(pair):
 
 
 M = float64_arrays((2, 3), min_value=-2.0, max_value=2.0)
+
+
+def _distinct(a):
+    """No two elements equal (ties are the kinks of max, min; std of equal values is 0)."""
+    flat = a.ravel()
+    ranks = np.argsort(np.argsort(flat, kind="stable"), kind="stable")
+    return (ranks * 0.3 + flat * 0.01 - 0.7).reshape(a.shape)
+
+
 ROW = float64_arrays((3,), min_value=-2.0, max_value=2.0)
 POS = positive_arrays((2, 3), max_value=3.0)
 PAIR = st.tuples(M, M).map(_apart)
@@ -398,6 +407,13 @@ CASES = {
     "LogSoftmax": (lambda a: a.log_softmax(), [M]),
     "Sin": (lambda a: a.sin(), [M]),
     "Cos": (lambda a: a.cos(), [M]),
+    # reductions of issue 12 (max/min on tie-free values: ties are kinks)
+    "Max": (lambda a: a.max(axis=1).sin() + a.max(), [M.map(lambda a: _distinct(a))]),
+    "Min": (lambda a: tn.min(a, dim=0).values.sin(), [M.map(lambda a: _distinct(a))]),
+    "Prod": (lambda a: a.prod(axis=1) + a.prod(), [M]),
+    "Var": (lambda a: a.var(axis=1) + a.var(correction=0), [M]),
+    "Std": (lambda a: a.std(axis=0, correction=0).sin() + a.std(), [M.map(lambda a: _distinct(a))]),
+    "LogSumExp": (lambda a: a.logsumexp(axis=0) * a.logsumexp(), [M]),
     # fused losses of tinynet.nn.functional
     "CrossEntropy": (lambda z: F.cross_entropy(z, np.array([2, 0])), [M]),
     "CrossEntropy probs": (

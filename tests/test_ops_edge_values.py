@@ -642,6 +642,12 @@ def _all_ops(dtype):
         ("leaky_relu 0", lambda a: tn.leaky_relu(a, 0.0), [m()]),
         ("softmax", lambda a: a.softmax(axis=0), [m()]),
         ("log_softmax", lambda a: a.log_softmax(), [m()]),
+        ("max", lambda a: a.max(axis=1), [m()]),
+        ("min", lambda a: a.min(), [m()]),
+        ("prod", lambda a: a.prod(axis=0), [m()]),
+        ("var", lambda a: a.var(axis=1), [m()]),
+        ("std", lambda a: a.std(axis=1, correction=0), [m()]),
+        ("logsumexp", lambda a: a.logsumexp(axis=1, keepdims=True), [m()]),
     ]
 
 
@@ -674,13 +680,24 @@ def test_every_gradient_dtype_at_edge_values(backend, dtype, data):
 READS_INPUTS_FALSE = {
     "Add", "Sub", "Neg", "Sum", "Mean", "Reshape", "Transpose", "GetItem", "Cast",
     "Exp", "Sqrt", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
+<<<<<<< HEAD
     "Where", "IndexAdd", "BroadcastTo", "Concatenate",
+=======
+    "Where", "IndexAdd", "Var", "Std",
 }  # fmt: skip
-READS_OUTPUT_TRUE = {"Div", "Pow", "Exp", "Sqrt", "Tanh", "ReLU", "Softmax", "LogSoftmax"}
+READS_OUTPUT_TRUE = {
+    "Div", "Pow", "Exp", "Sqrt", "Tanh", "ReLU", "Softmax", "LogSoftmax",
+    "Max", "Min", "Std", "LogSumExp",
+>>>>>>> h1
+}  # fmt: skip
 KEEPS_INTEGERS = {
     "Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Reshape", "Transpose", "GetItem",
+<<<<<<< HEAD
     "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd",
     "BroadcastTo", "Concatenate",
+=======
+    "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd", "Max", "Min", "Prod",
+>>>>>>> h1
 }  # fmt: skip
 
 
@@ -729,6 +746,12 @@ def _graph_cases():
         "LeakyReLU": (lambda a: tn.leaky_relu(a, 0.1), [x()]),
         "Softmax": (lambda a: a.softmax(), [x()]),
         "LogSoftmax": (lambda a: a.log_softmax(), [x()]),
+        "Max": (lambda a: a.max(axis=1), [x()]),
+        "Min": (lambda a: a.min(axis=0, keepdims=True), [x()]),
+        "Prod": (lambda a: a.prod(axis=1), [x()]),
+        "Var": (lambda a: a.var(axis=1), [x()]),
+        "Std": (lambda a: a.std(axis=0), [x()]),
+        "LogSumExp": (lambda a: a.logsumexp(axis=1), [x()]),
     }
 
 
@@ -778,3 +801,74 @@ def test_integer_inputs_keep_or_leave_integers(backend):
         assert r.dtype == tn.get_default_dtype(), (name, r.dtype)
     np.testing.assert_allclose((i**-1).numpy(), [[1, -0.5], [1 / 3, 0.25]], rtol=1e-6)
     np.testing.assert_allclose(i.clip(0.5, 2).numpy(), [[1, 0.5], [2, 2]])
+
+
+# --------------------------------------------------------------------------- new reductions
+def _ref_extremum(row: list[float], pick) -> tuple[float, list[float]]:
+    """max/min of a row and its documented gradient: ties share, a NaN row is NaN."""
+    if any(math.isnan(v) for v in row):
+        return NAN, [NAN] * len(row)
+    m = pick(row)
+    k = row.count(m)
+    return m, [1.0 / k if v == m else 0.0 for v in row]
+
+
+def _ref_prod(row: list[float]) -> tuple[float, list[float]]:
+    """IEEE product (Python floats: inf * 0 is nan) and the products of the others."""
+
+    def product(values):
+        out = 1.0
+        for v in values:
+            out = out * v
+        return out
+
+    return product(row), [product(row[:i] + row[i + 1 :]) for i in range(len(row))]
+
+
+def _ref_var(row: list[float], c: int = 1) -> tuple[float, list[float]]:
+    n = len(row)
+    if not all(math.isfinite(v) for v in row):
+        return NAN, [NAN] * n
+    mean = math.fsum(row) / n
+    return (
+        math.fsum((v - mean) ** 2 for v in row) / (n - c),
+        [2 * (v - mean) / (n - c) for v in row],
+    )
+
+
+def _ref_logsumexp(row: list[float]) -> tuple[float, list[float]]:
+    s = _softmax_row(row)  # the documented limits of the softmax are the gradient
+    if any(math.isnan(v) for v in row):
+        return NAN, s
+    if INF in row:
+        return INF, s
+    if all(v == -INF for v in row):
+        return -INF, s
+    m = max(row)
+    return m + math.log(math.fsum(0.0 if v == -INF else math.exp(v - m) for v in row)), s
+
+
+ROW_REDUCTIONS = {
+    "max": (lambda t: t.max(axis=1), lambda r: _ref_extremum(r, max)),
+    "min": (lambda t: t.min(axis=1), lambda r: _ref_extremum(r, min)),
+    "prod": (lambda t: t.prod(axis=1), _ref_prod),
+    "var": (lambda t: t.var(axis=1), _ref_var),
+    "logsumexp": (lambda t: t.logsumexp(axis=1), _ref_logsumexp),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ROW_REDUCTIONS))
+@pytest.mark.parametrize("dtype", FLOATS, ids=["float32", "float64"])
+@settings(max_examples=40)
+@given(data=st.data())
+def test_new_reductions_at_edges(backend, name, dtype, data):
+    fn, ref = ROW_REDUCTIONS[name]
+    rows, cols = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 4))
+    # small ordinary values, so that a float32 product does not overflow unexpectedly
+    x = data.draw(edge_tensors((rows, cols), dtype=dtype, min_value=-2.0, max_value=2.0,
+                               extra=(1.0, 2.0)))  # fmt: skip
+    y, (gx,) = run(fn, x)
+    assert y.dtype == gx.dtype == dtype
+    expected = [ref([float(v) for v in row]) for row in x.numpy().astype(np.float64)]
+    assert_ieee_close(y.numpy(), [e[0] for e in expected], 8 * tol(dtype), f"{name} value")
+    assert_ieee_close(gx, [e[1] for e in expected], 8 * tol(dtype), f"{name} gradient")

@@ -155,6 +155,35 @@ def _reduction(op):
     return build
 
 
+def _distinct(a: np.ndarray) -> np.ndarray:
+    """No ties (the kinks of max and min; a slice of equal values has std 0)."""
+    flat = np.asarray(a, dtype=np.float64).ravel()
+    ranks = np.argsort(np.argsort(flat, kind="stable"), kind="stable")
+    return (ranks * 0.1 + flat * 0.01 - 0.1).reshape(np.shape(a))
+
+
+def _new_reduction(op, tie_free=False, spread=False):
+    """A reduction of issue 12 with a drawn axis/keepdims (and correction for var/std)."""
+
+    def build(draw):
+        fn, arrays = _reduction(op)(draw)
+        (a,) = arrays
+        if tie_free:
+            a = _distinct(a)
+        if not spread:
+            return fn, [a]
+        correction = 0 if a.size < 2 else draw(st.sampled_from([0, 1]))
+        shape = a.shape if a.size >= 2 else (2,)
+        a = _distinct(draw(vals(shape))) if a.size < 2 else a
+        # slices of two or more (distinct) elements: std is 0 on a single one
+        axis = draw(st.sampled_from([None] + [i for i, k in enumerate(shape) if k >= 2]))
+        n = a.size if axis is None else shape[axis]
+        correction = 0 if n < 2 else correction
+        return (lambda t: op(t, axis=axis, correction=correction)), [a]
+
+    return build
+
+
 def _reshape(draw):
     shape = draw(SMALL)
     size = int(np.prod(shape))
@@ -264,6 +293,12 @@ BUILDERS = {
     "Where": _where,
     "Sum": _reduction(ops.sum),
     "Mean": _reduction(ops.mean),
+    "Max": _new_reduction(ops.max, tie_free=True),
+    "Min": _new_reduction(ops.min, tie_free=True),
+    "Prod": _new_reduction(ops.prod),
+    "Var": _new_reduction(ops.var, spread=True),
+    "Std": _new_reduction(ops.std, tie_free=True, spread=True),
+    "LogSumExp": _new_reduction(ops.logsumexp),
     "Reshape": _reshape,
     "Transpose": _transpose,
     "GetItem": _getitem,
@@ -360,6 +395,9 @@ EDGE_CASES = {
     "Abs": (lambda a: a.abs(), 1), "Maximum": (lambda a, b: ops.maximum(a, b), 2),
     "Minimum": (lambda a, b: ops.minimum(a, b), 2), "Clip": (lambda a: a.clip(-1.0, 1.0), 1),
     "Sum": (lambda a: a.sum(axis=0), 1), "Mean": (lambda a: a.mean(axis=1), 1),
+    "Max": (lambda a: a.max(axis=0), 1), "Min": (lambda a: a.min(axis=1, keepdims=True), 1),
+    "Prod": (lambda a: a.prod(axis=1), 1), "Var": (lambda a: a.var(axis=0), 1),
+    "Std": (lambda a: a.std(axis=1), 1), "LogSumExp": (lambda a: a.logsumexp(axis=0), 1),
     "GetItem": (lambda a: a[np.array([1, 1, 0])], 1),
     "Where": (lambda a, b: ops.where(np.array([True, False, True]), a, b), 2),
     "BroadcastTo": (lambda a: a.broadcast_to((2,) + a.shape), 1),

@@ -53,6 +53,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from tinynet._axis import LAST as _LAST
+from tinynet._axis import resolve_axis as _resolve_axis
 from tinynet.backend import HOST_ARRAY_TYPES, asarray, backend_name, to_numpy, xp
 
 __all__ = [
@@ -466,7 +468,12 @@ class Tensor:
 
     @property
     def size(self) -> int:
-        return self.data.size
+        """The number of elements, as numpy's ``a.size`` (an int).
+
+        Not PyTorch's ``size()`` method: calling it, ``t.size()``, raises a
+        ``TypeError`` that says to use ``t.shape`` (and ``t.shape[d]`` for ``size(d)``).
+        """
+        return _ElementCount(self.data.size)
 
     @property
     def is_leaf(self) -> bool:
@@ -683,14 +690,14 @@ class Tensor:
         ufunc with no tinynet counterpart raises :class:`TypeError` rather than
         silently returning a detached array.
         """
-        if method == "__call__" and set(kwargs) == {"out"} and not any(
-            isinstance(o, Tensor) for o in kwargs["out"]
+        if (
+            method == "__call__"
+            and set(kwargs) == {"out"}
+            and not any(isinstance(o, Tensor) for o in kwargs["out"])
         ):
             # ``p.data -= lr * p.grad``: the result goes into a plain array, so it is a
             # plain array computation; it is refused only where it would drop a gradient.
-            if _GradMode.enabled and any(
-                isinstance(x, Tensor) and x.requires_grad for x in inputs
-            ):
+            if _GradMode.enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs):
                 raise TypeError(
                     f"numpy.{ufunc.__name__}: writing into a plain array would drop the "
                     "gradient of an input that requires grad; do it inside tn.no_grad()"
@@ -847,11 +854,125 @@ class Tensor:
         return data
 
     # ----------------------------------------------------------------- methods
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.sum(self, axis=axis, keepdims=keepdims)
+    # Reductions take numpy's ``axis``/``keepdims`` and PyTorch's ``dim``/``keepdim``
+    # (keyword only; giving both spellings is a TypeError naming them).
+    def sum(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
-        return _ops.mean(self, axis=axis, keepdims=keepdims)
+    def mean(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def max(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """Largest element over *axis*; with PyTorch's ``dim=``: ``(values, indices)``.
+
+        See :func:`tinynet.ops.max`. The elementwise maximum with another tensor is
+        :meth:`maximum` (PyTorch's ``x.max(other)``).
+        """
+        return _ops.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def min(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Any:
+        """Smallest element over *axis*; with PyTorch's ``dim=``: ``(values, indices)``."""
+        return _ops.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amax(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Largest element over *axis*, values only (as ``torch.amax``)."""
+        return _ops.amax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def amin(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Smallest element over *axis*, values only (as ``torch.amin``)."""
+        return _ops.amin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def prod(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _ops.prod(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        correction: float | None = None,
+        ddof: float | None = None,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Variance; **default correction=1** (unbiased, as PyTorch; numpy's default is 0)."""
+        return _ops.var(
+            self, axis, keepdims, correction=correction, ddof=ddof, dim=dim, keepdim=keepdim
+        )
+
+    def std(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        correction: float | None = None,
+        ddof: float | None = None,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Standard deviation; **default correction=1** (as PyTorch; numpy's is 0)."""
+        return _ops.std(
+            self, axis, keepdims, correction=correction, ddof=ddof, dim=dim, keepdim=keepdim
+        )
+
+    def logsumexp(
+        self,
+        axis: Any = None,
+        keepdims: bool = False,
+        *,
+        dim: Any = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -939,26 +1060,70 @@ class Tensor:
     def relu(self) -> Tensor:
         return _ops.relu(self)
 
-    def softmax(self, axis: int = -1) -> Tensor:
-        return _ops.softmax(self, axis=axis)
+    def softmax(self, axis: int = _LAST, *, dim: int | None = None) -> Tensor:
+        return _ops.softmax(self, axis, dim=dim)
 
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        return _ops.log_softmax(self, axis=axis)
+    def log_softmax(self, axis: int = _LAST, *, dim: int | None = None) -> Tensor:
+        return _ops.log_softmax(self, axis, dim=dim)
 
-    def any(self, axis: Any = None) -> Tensor:
+    def any(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """Whether any element is true (non-zero); a boolean tensor without gradient."""
+        axis = _resolve_axis("any", axis, dim)
         return Tensor._wrap(xp.asarray(self.data.any(axis=axis)), False)
 
-    def all(self, axis: Any = None) -> Tensor:
+    def all(self, axis: Any = None, *, dim: Any = None) -> Tensor:
         """Whether every element is true (non-zero); a boolean tensor without gradient."""
+        axis = _resolve_axis("all", axis, dim)
         return Tensor._wrap(xp.asarray(self.data.all(axis=axis)), False)
 
-    def argmax(self, axis: int | None = None) -> Tensor:
-        return Tensor._wrap(self.data.argmax(axis=axis), False)
+    def argmax(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Index of the first largest element (an integer tensor, no gradient); NaN counts
+        as the largest, as numpy and PyTorch."""
+        return _ops.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(
+        self,
+        axis: int | None = None,
+        keepdims: bool = False,
+        *,
+        dim: int | None = None,
+        keepdim: bool | None = None,
+    ) -> Tensor:
+        """Index of the first smallest element (an integer tensor, no gradient)."""
+        return _ops.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
 
 def _raw(x: Any) -> Any:
     return x.data if isinstance(x, Tensor) else x
+
+
+class _ElementCount(int):
+    """``Tensor.size``: numpy's element count, an ``int`` that explains itself when called.
+
+    PyTorch's ``t.size()`` is a method giving the shape; numpy's ``a.size`` (tinynet's
+    convention) is the number of elements. Calling it fails with a message saying so,
+    instead of Python's bare "'int' object is not callable".
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        which = f"x.size({args[0]!r})" if args else "x.size()"
+        fix = f"x.shape[{args[0]!r}]" if args else "x.shape"
+        raise TypeError(
+            f"size: tinynet's t.size is numpy's element count (an int, here {int(self)}), "
+            f"not PyTorch's size() method; for PyTorch's {which} use {fix}"
+        )
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
 
 
 class _InPlace:

@@ -8,6 +8,7 @@ gradients even for inputs of :math:`\pm1000`.
 from __future__ import annotations
 
 from tinynet import ops
+from tinynet._axis import LAST, resolve_axis
 from tinynet.nn._checks import as_float, as_int
 from tinynet.nn.module import Module
 from tinynet.tensor import Tensor
@@ -51,11 +52,15 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    r""":math:`e^{x_i}/\sum_j e^{x_j}` along ``axis`` (PyTorch calls it ``dim``; default -1 here)."""
+    r""":math:`e^{x_i}/\sum_j e^{x_j}` along ``axis`` (default -1, the last); PyTorch's ``dim=`` is accepted too."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = LAST, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = as_int("Softmax", "axis", axis)
+        if dim is not None:
+            dim = as_int("Softmax", "dim", dim)
+        else:
+            axis = as_int("Softmax", "axis", axis)
+        self.axis = resolve_axis("Softmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.softmax(x, axis=self.axis)
@@ -65,11 +70,15 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis`` (computed via log-sum-exp)."""
+    r""":math:`x_i - \log\sum_j e^{x_j}` along ``axis`` (computed via log-sum-exp; ``dim=`` accepted)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = LAST, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = as_int("LogSoftmax", "axis", axis)
+        if dim is not None:
+            dim = as_int("LogSoftmax", "dim", dim)
+        else:
+            axis = as_int("LogSoftmax", "axis", axis)
+        self.axis = resolve_axis("LogSoftmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         return ops.log_softmax(x, axis=self.axis)

@@ -5,7 +5,8 @@ module             operations
 =================  ==============================================================
 ``arithmetic``     add, sub, mul, div, neg, power, matmul, affine
 ``elementwise``    exp, log, sqrt, abs, maximum, minimum, clip, cast, where
-``reductions``     sum, mean
+``reductions``     sum, mean, max, min, prod, var, std, logsumexp (and the
+                   gradient-free argmax, argmin)
 ``shape``          reshape, transpose, getitem, index_add, broadcast_to (and
                    ``expand``), concatenate (alias ``cat``), stack, squeeze,
                    unsqueeze, flatten
@@ -17,7 +18,9 @@ module             operations
 =================  ==============================================================
 
 The lower-case functions below are the functional forms (``tinynet.ops.exp(x)``);
-tensors also expose most of them as methods (``x.exp()``).
+tensors also expose most of them as methods (``x.exp()``). Wherever an operation takes
+numpy's ``axis=`` (and ``keepdims=``), PyTorch's ``dim=`` (and ``keepdim=``) is accepted
+too, as a keyword; giving both spellings is a ``TypeError``.
 
 Every operation is differentiable to any order. Each defines its vector-Jacobian
 product twice: ``backward`` on arrays, the fast path of ordinary training, and
@@ -40,8 +43,11 @@ caller expected a tensor unless asked to.
 
 from __future__ import annotations
 
-from typing import Any
+import numbers
+from typing import Any, NamedTuple
 
+from tinynet._axis import LAST, resolve_axis, resolve_keepdims
+from tinynet.backend import asarray, xp
 from tinynet.ops.activations import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from tinynet.ops.arithmetic import (
     Add,
@@ -71,7 +77,7 @@ from tinynet.ops.elementwise import (
     where,
 )
 from tinynet.ops.losses import BCEWithLogits, CrossEntropy
-from tinynet.ops.reductions import Mean, Sum
+from tinynet.ops.reductions import LogSumExp, Max, Mean, Min, Prod, Std, Sum, Var
 from tinynet.ops.shape import (
     BroadcastTo,
     Concatenate,
@@ -96,12 +102,14 @@ from tinynet.tensor import Tensor
 __all__ = [
     "Add", "Sub", "Mul", "Div", "Neg", "Pow", "PowConst", "MatMul", "Affine",
     "Exp", "Log", "Sqrt", "Abs", "Maximum", "Minimum", "Clip", "Cast", "Where",
-    "Sum", "Mean", "Reshape", "Transpose", "GetItem", "IndexAdd", "BroadcastTo", "Concatenate",
+    "Sum", "Mean", "Max", "Min", "Prod", "Var", "Std", "LogSumExp",
+    "Reshape", "Transpose", "GetItem", "IndexAdd", "BroadcastTo", "Concatenate",
     "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax", "Sin", "Cos",
     "CrossEntropy", "BCEWithLogits",
     "add", "sub", "mul", "div", "neg", "power", "matmul", "affine",
     "exp", "log", "sqrt", "abs", "maximum", "minimum", "clip", "cast", "where",
-    "sum", "mean", "reshape", "transpose", "getitem", "index_add",
+    "sum", "mean", "max", "min", "amax", "amin", "prod", "var", "std", "logsumexp",
+    "argmax", "argmin", "reshape", "transpose", "getitem", "index_add",
     "broadcast_to", "expand", "concatenate", "cat", "stack", "squeeze", "unsqueeze", "flatten",
     "sigmoid", "tanh", "relu", "leaky_relu", "softmax", "log_softmax", "sin", "cos",
 ]  # fmt: skip
@@ -155,12 +163,239 @@ def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
     return Clip.apply(x, lo=lo, hi=hi)
 
 
-def sum(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Sum over *axis* (None: all); ``dim``/``keepdim`` are PyTorch's spellings."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = resolve_axis("sum", axis, dim), resolve_keepdims("sum", keepdims, keepdim)
     return Sum.apply(x, axis=axis, keepdims=keepdims)
 
 
-def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
+def mean(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Mean over *axis* (None: all); ``dim``/``keepdim`` are PyTorch's spellings."""
+    if dim is not None or keepdim is not None:
+        axis = resolve_axis("mean", axis, dim)
+        keepdims = resolve_keepdims("mean", keepdims, keepdim)
     return Mean.apply(x, axis=axis, keepdims=keepdims)
+
+
+class ValuesIndices(NamedTuple):
+    """What ``max``/``min`` return when the axis is given as PyTorch's ``dim=``: the
+    values (with gradient) and the integer indices of the first extremum (as
+    ``torch.max(x, dim)``)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _extremum(
+    op: str, cls: type, arg: Any, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any
+) -> Any:
+    pair = dim is not None and op in ("max", "min")
+    if pair and not isinstance(dim, int):
+        raise TypeError(
+            f"{op}: dim={dim!r}: with PyTorch's dim= keyword {op} returns (values, indices), "
+            f"as torch.{op}, and takes one int; for several axes write axis={dim!r} "
+            "(values only, as numpy)"
+        )
+    axis, keepdims = resolve_axis(op, axis, dim), resolve_keepdims(op, keepdims, keepdim)
+    values = cls.apply(x, axis=axis, keepdims=keepdims)
+    if pair:
+        return ValuesIndices(values, arg(x, axis=axis, keepdims=keepdims))
+    return values
+
+
+def max(  # noqa: A001
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """The largest element over *axis* (None: all), differentiable (ties share the gradient).
+
+    With numpy's ``axis=`` (or positionally, ``x.max(1)``) the result is the values, as
+    numpy's ``max``. With PyTorch's ``dim=`` it is ``(values, indices)``, a
+    :class:`ValuesIndices`, as ``torch.max(x, dim=...)``. For the elementwise maximum
+    of two tensors use :func:`maximum`. See :class:`~tinynet.ops.reductions.Max`.
+    """
+    return _extremum("max", Max, argmax, x, axis, keepdims, dim, keepdim)
+
+
+def min(  # noqa: A001
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Any:
+    """The smallest element over *axis*; as :func:`max` (``dim=`` gives ``(values, indices)``)."""
+    return _extremum("min", Min, argmin, x, axis, keepdims, dim, keepdim)
+
+
+def amax(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """The largest element over *axis*, values only, whichever keyword (as ``torch.amax``)."""
+    return _extremum("amax", Max, argmax, x, axis, keepdims, dim, keepdim)
+
+
+def amin(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """The smallest element over *axis*, values only (as ``torch.amin``)."""
+    return _extremum("amin", Min, argmin, x, axis, keepdims, dim, keepdim)
+
+
+def prod(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Product over *axis* (None: all); exact gradients at zeros (see :class:`Prod`)."""
+    axis, keepdims = resolve_axis("prod", axis, dim), resolve_keepdims("prod", keepdims, keepdim)
+    return Prod.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _correction(op: str, correction: Any, ddof: Any) -> Any:
+    if ddof is not None:
+        if correction is not None:
+            raise TypeError(
+                f"{op}: got both correction={correction!r} and ddof={ddof!r}; they are the "
+                "same argument (PyTorch's and numpy's names): give only one"
+            )
+        correction = ddof
+    if correction is None:
+        return 1
+    if isinstance(correction, bool) or not isinstance(correction, (int, float)):
+        raise TypeError(f"{op}: correction must be a number, got {type(correction).__name__}")
+    return correction
+
+
+def var(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    correction: float | None = None,
+    ddof: float | None = None,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Variance over *axis*, divided by ``n - correction``.
+
+    **The default is correction=1** (the unbiased estimate), as PyTorch; numpy's
+    ``np.var`` divides by ``n`` (``ddof=0``). ``ddof=`` is accepted as numpy's name
+    for ``correction``. See :class:`~tinynet.ops.reductions.Var`.
+    """
+    axis, keepdims = resolve_axis("var", axis, dim), resolve_keepdims("var", keepdims, keepdim)
+    return Var.apply(
+        x, axis=axis, keepdims=keepdims, correction=_correction("var", correction, ddof)
+    )
+
+
+def std(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    correction: float | None = None,
+    ddof: float | None = None,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Standard deviation over *axis*; **default correction=1**, as PyTorch (numpy: 0).
+
+    See :func:`var` and :class:`~tinynet.ops.reductions.Std` (NaN gradient where all
+    elements of a slice are equal).
+    """
+    axis, keepdims = resolve_axis("std", axis, dim), resolve_keepdims("std", keepdims, keepdim)
+    return Std.apply(
+        x, axis=axis, keepdims=keepdims, correction=_correction("std", correction, ddof)
+    )
+
+
+def logsumexp(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    r"""$\log\sum e^{x}$ over *axis*, without overflow; its gradient is the softmax."""
+    axis = resolve_axis("logsumexp", axis, dim)
+    keepdims = resolve_keepdims("logsumexp", keepdims, keepdim)
+    return LogSumExp.apply(x, axis=axis, keepdims=keepdims)
+
+
+def _arg(op: str, x: Any, axis: Any, keepdims: bool, dim: Any, keepdim: Any) -> Tensor:
+    axis, keepdims = resolve_axis(op, axis, dim), resolve_keepdims(op, keepdims, keepdim)
+    if axis is not None and not isinstance(axis, numbers.Integral):
+        raise TypeError(f"{op}: axis must be one int or None, got {axis!r}")
+    data = x.data if isinstance(x, Tensor) else asarray(x)
+    if data.size == 0 or (axis is not None and data.ndim and data.shape[axis] == 0):
+        raise ValueError(
+            f"{op}: no index of an empty slice (input shape {data.shape}, axis {axis})"
+        )
+    method = getattr(data, op)
+    return Tensor._wrap(xp.asarray(method(axis=axis, keepdims=keepdims)), False)
+
+
+def argmax(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the first largest element along *axis* (None: of the flattened tensor).
+
+    An integer tensor without gradient. A NaN counts as the largest (as numpy and
+    PyTorch): the index of the first NaN is returned.
+    """
+    return _arg("argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(
+    x: Any,
+    axis: Any = None,
+    keepdims: bool = False,
+    *,
+    dim: Any = None,
+    keepdim: bool | None = None,
+) -> Tensor:
+    """Index of the first smallest element along *axis*; a NaN counts as the smallest."""
+    return _arg("argmin", x, axis, keepdims, dim, keepdim)
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
@@ -187,12 +422,14 @@ def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
-def softmax(x: Any, axis: int = -1) -> Tensor:
-    return Softmax.apply(x, axis=axis)
+def softmax(x: Any, axis: int = LAST, *, dim: int | None = None) -> Tensor:
+    """Softmax along *axis* (default: the last); ``dim`` is PyTorch's spelling."""
+    return Softmax.apply(x, axis=resolve_axis("softmax", axis, dim))
 
 
-def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    return LogSoftmax.apply(x, axis=axis)
+def log_softmax(x: Any, axis: int = LAST, *, dim: int | None = None) -> Tensor:
+    """Log-softmax along *axis* (default: the last); ``dim`` is PyTorch's spelling."""
+    return LogSoftmax.apply(x, axis=resolve_axis("log_softmax", axis, dim))
 
 
 def sin(x: Any) -> Tensor:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tinynet._axis import resolve_axis
 from tinynet.backend import xp
 from tinynet.ops.arithmetic import ieee
 from tinynet.tensor import Function, Tensor, unbroadcast
@@ -330,15 +331,6 @@ def normalize_axis(op: str, axis: Any, ndim: int) -> int:
     return int(axis) % ndim
 
 
-def axis_or_dim(op: str, axis: Any, dim: Any) -> Any:
-    """``axis=`` (numpy's name) or ``dim=`` (PyTorch's), not both."""
-    if dim is None:
-        return axis
-    if axis is not None:
-        raise TypeError(f"{op}: give axis= or dim= (the same thing), not both")
-    return dim
-
-
 def _tensor_arg(op: str, x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
@@ -404,13 +396,14 @@ def _tensor_list(op: str, tensors: Any, axis: Any) -> list[Any]:
     return list(tensors)
 
 
-def concatenate(tensors: Any, axis: int | None = 0, *, dim: int | None = None) -> Tensor:
+def concatenate(tensors: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Join a sequence of tensors along an existing *axis* (alias ``tn.cat``).
 
     The shapes must agree except along *axis*; the gradient of each input is its block
     of the output's gradient (see :class:`Concatenate`).
     """
-    axis = axis_or_dim("concatenate", axis if dim is None else None, dim)
+    axis = resolve_axis("concatenate", axis, dim)
+    axis = 0 if axis is None else axis  # the default, as numpy and PyTorch
     tensors = _tensor_list("concatenate", tensors, axis)
     return Concatenate.apply(*tensors, axis=axis)
 
@@ -418,13 +411,14 @@ def concatenate(tensors: Any, axis: int | None = 0, *, dim: int | None = None) -
 cat = concatenate
 
 
-def stack(tensors: Any, axis: int | None = 0, *, dim: int | None = None) -> Tensor:
+def stack(tensors: Any, axis: int | None = None, *, dim: int | None = None) -> Tensor:
     """Join tensors of one shape along a **new** *axis* (``numpy.stack``, ``torch.stack``).
 
     ``stack([a, b], axis)`` is ``concatenate([a.unsqueeze(axis), b.unsqueeze(axis)], axis)``,
     and differentiable through those two operations.
     """
-    axis = axis_or_dim("stack", axis if dim is None else None, dim)
+    axis = resolve_axis("stack", axis, dim)
+    axis = 0 if axis is None else axis
     tensors = [_tensor_arg("stack", t) for t in _tensor_list("stack", tensors, axis)]
     first = tensors[0]
     for k, t in enumerate(tensors):
@@ -444,7 +438,7 @@ def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
     As in PyTorch, a named axis whose size is not 1 is left as it is (numpy raises).
     """
     x = _tensor_arg("squeeze", x)
-    axis = axis_or_dim("squeeze", axis, dim)
+    axis = resolve_axis("squeeze", axis, dim)
     if axis is None:
         drop = {i for i, n in enumerate(x.shape) if n == 1}
     else:
@@ -458,7 +452,7 @@ def squeeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
 def unsqueeze(x: Any, axis: Any = None, *, dim: Any = None) -> Tensor:
     """Insert an axis of size 1 at position *axis* (``-1`` appends one; ``numpy.expand_dims``)."""
     x = _tensor_arg("unsqueeze", x)
-    axis = axis_or_dim("unsqueeze", axis, dim)
+    axis = resolve_axis("unsqueeze", axis, dim)
     if axis is None:
         raise TypeError("unsqueeze: missing the axis where the new axis of size 1 goes")
     axis = normalize_axis("unsqueeze", axis, x.ndim + 1)
