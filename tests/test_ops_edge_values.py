@@ -680,24 +680,16 @@ def test_every_gradient_dtype_at_edge_values(backend, dtype, data):
 READS_INPUTS_FALSE = {
     "Add", "Sub", "Neg", "Sum", "Mean", "Reshape", "Transpose", "GetItem", "Cast",
     "Exp", "Sqrt", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "Softmax", "LogSoftmax",
-<<<<<<< HEAD
-    "Where", "IndexAdd", "BroadcastTo", "Concatenate",
-=======
-    "Where", "IndexAdd", "Var", "Std",
+    "Where", "IndexAdd", "BroadcastTo", "Concatenate", "Var", "Std",
 }  # fmt: skip
 READS_OUTPUT_TRUE = {
     "Div", "Pow", "Exp", "Sqrt", "Tanh", "ReLU", "Softmax", "LogSoftmax",
     "Max", "Min", "Std", "LogSumExp",
->>>>>>> h1
 }  # fmt: skip
 KEEPS_INTEGERS = {
     "Add", "Sub", "Mul", "Neg", "Abs", "Sum", "Reshape", "Transpose", "GetItem",
-<<<<<<< HEAD
     "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd",
-    "BroadcastTo", "Concatenate",
-=======
-    "Maximum", "Minimum", "Clip", "PowConst", "Cast", "Where", "IndexAdd", "Max", "Min", "Prod",
->>>>>>> h1
+    "BroadcastTo", "Concatenate", "Max", "Min", "Prod",
 }  # fmt: skip
 
 

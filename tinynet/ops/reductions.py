@@ -243,6 +243,8 @@ class Max(_Extremum):
     Second derivative: 0 away from ties (the winners' mask is a constant).
     """
 
+    local_derivatives = ("∂y/∂x = [x = max] / #ties",)
+
     __slots__ = ()
     reads_output = True
     keeps_integers = True
@@ -260,6 +262,8 @@ class Min(_Extremum):
     Edges as :class:`Max`: a NaN in a slice gives a NaN value and a NaN gradient for
     the slice; an empty slice is refused. Second derivative 0 away from ties.
     """
+
+    local_derivatives = ("∂y/∂x = [x = min] / #ties",)
 
     __slots__ = ()
     reads_output = True
@@ -346,6 +350,8 @@ class Prod(Function):
     ($i \ne k$), 0 on the diagonal; ``backward_graph`` records the products of the
     others as a :class:`_ProdOthers` node, which is differentiable again.
     """
+
+    local_derivatives = ("∂y/∂x_i = prod of the others",)
 
     __slots__ = ("axis", "keepdims", "axes", "perm", "x")
     keeps_integers = True
@@ -465,6 +471,8 @@ class Var(_Spread):
     Second derivative: $\partial^2 y / \partial x_i \partial x_k = \frac{2}{n-c}(\delta_{ik} - \frac1n)$.
     """
 
+    local_derivatives = ("∂y/∂x = 2(x − mean)/(n − c)",)
+
     __slots__ = ()
     reads_inputs = False
 
@@ -498,6 +506,8 @@ class Std(_Spread):
     \frac{1}{(n-c)\,y}\bigl(\delta_{ik} - \tfrac1n - \frac{(x_i - \bar x)(x_k - \bar x)}{(n-c)\,y^2}\bigr)$,
     from the graph, in which $y$ is the output node.
     """
+
+    local_derivatives = ("∂y/∂x = (x − mean)/((n − c)·y)",)
 
     __slots__ = ("y",)
     reads_inputs = False
@@ -541,6 +551,8 @@ class LogSumExp(Function):
     Second derivative: the softmax Jacobian, $\mathrm{diag}(s) - s s^\top$; the graph
     is $\bar y\, e^{x - y}$ with the output $y$ as a node.
     """
+
+    local_derivatives = ("∂y/∂x = softmax(x)",)
 
     __slots__ = ("axis", "keepdims", "axes", "x", "y")
     reads_output = True

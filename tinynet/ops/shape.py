@@ -402,9 +402,9 @@ def concatenate(tensors: Any, axis: int | None = None, *, dim: int | None = None
     The shapes must agree except along *axis*; the gradient of each input is its block
     of the output's gradient (see :class:`Concatenate`).
     """
+    tensors = _tensor_list("concatenate", tensors, axis)
     axis = resolve_axis("concatenate", axis, dim)
     axis = 0 if axis is None else axis  # the default, as numpy and PyTorch
-    tensors = _tensor_list("concatenate", tensors, axis)
     return Concatenate.apply(*tensors, axis=axis)
 
 
@@ -417,9 +417,10 @@ def stack(tensors: Any, axis: int | None = None, *, dim: int | None = None) -> T
     ``stack([a, b], axis)`` is ``concatenate([a.unsqueeze(axis), b.unsqueeze(axis)], axis)``,
     and differentiable through those two operations.
     """
+    listed = _tensor_list("stack", tensors, axis)
     axis = resolve_axis("stack", axis, dim)
     axis = 0 if axis is None else axis
-    tensors = [_tensor_arg("stack", t) for t in _tensor_list("stack", tensors, axis)]
+    tensors = [_tensor_arg("stack", t) for t in listed]
     first = tensors[0]
     for k, t in enumerate(tensors):
         if t.shape != first.shape:
