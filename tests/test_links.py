@@ -109,7 +109,7 @@ FILES = markdown_files() + notebook_files()
 def test_the_documents_are_found() -> None:
     names = {p.relative_to(ROOT).as_posix() for p in FILES}
     assert {"README.md", "docs/sources.md", "docs/errata.md", "notebooks/README.md"} <= names
-    assert sum(n.endswith(".ipynb") for n in names) == 9
+    assert sum(n.endswith(".ipynb") for n in names) == 10
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.relative_to(ROOT).as_posix())

@@ -75,7 +75,7 @@ def has_image(cell: nbformat.NotebookNode) -> bool:
 
 
 def test_every_notebook_has_a_source_and_the_reverse() -> None:
-    assert [n[:2] for n in NAMES] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert [n[:2] for n in NAMES] == ["01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
     notebooks = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
     assert notebooks == NAMES, "each notebooks/NN_name.ipynb needs a NN_name.py source and back"
     assert not (NOTEBOOKS / "build_notebooks.py").exists(), "the old generator came back"
