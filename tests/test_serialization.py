@@ -26,12 +26,15 @@ leaves = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**70), 2**70),
     st.floats(allow_nan=False), st.text(max_size=8), arrays,
 )  # fmt: skip
+# Keys whose dotted tensor names never collide (a str "1" beside an int 1, or "a.b" beside
+# "a" -> "b", would be refused: test_colliding_tensor_names_are_refused_before_writing).
+keys = st.one_of(st.text(max_size=5).map(lambda t: "k" + t.replace(".", "_")), st.integers(-5, 5))
 structures = st.recursive(
     leaves,
     lambda children: st.one_of(
         st.lists(children, max_size=3),
         st.lists(children, max_size=3).map(tuple),
-        st.dictionaries(st.one_of(st.text(max_size=5), st.integers(-5, 5)), children, max_size=3),
+        st.dictionaries(keys, children, max_size=3),
     ),
     max_leaves=10,
 )
@@ -138,6 +141,17 @@ def test_structure_is_json_in_the_safetensors_metadata(tmp_path):
     assert header["root"]["dict"][1] == ["k", {"dict": [[3, {"tuple": [1, None]}]]}]
 
 
+def test_dotted_and_empty_keys_round_trip_and_name_their_tensors(tmp_path):
+    import safetensors.numpy
+
+    obj = {"": np.ones(2), "0.weight": np.zeros(1), "x": {"": np.ones(1), -1: [np.eye(2)]}}
+    path = tmp_path / "k.safetensors"
+    tn.save(obj, path)
+    assert_same(tn.load(path), obj)
+    names = set(safetensors.numpy.load_file(str(path)))
+    assert names == {"", "0.weight", "x.", "x.-1.0"}
+
+
 def test_colliding_tensor_names_are_refused_before_writing(tmp_path):
     path = tmp_path / "x.safetensors"
     with pytest.raises(ValueError, match=r"obj\['a.b'\] and obj\['a'\]\['b'\].*'a.b'"):
@@ -157,6 +171,48 @@ def test_model_state_dict_round_trip_through_a_file(tmp_path):
     tn.save(a.state_dict(), tmp_path / "model.safetensors")
     b.load_state_dict(tn.load(tmp_path / "model.safetensors"))
     np.testing.assert_array_equal(a(x).numpy(), b(x).numpy())
+
+
+@pytest.mark.parametrize(
+    "make_opt",
+    [
+        lambda p: tn.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-3),
+        lambda p: tn.optim.Adam(p, lr=0.01, weight_decay=1e-3),
+        lambda p: tn.optim.Adadelta(p, lr=1.0),
+    ],
+    ids=["sgd", "adam", "adadelta"],
+)
+def test_resume_from_a_saved_checkpoint_is_bit_for_bit(tmp_path, make_opt):
+    rng = np.random.default_rng(0)
+    X = tn.tensor(rng.normal(size=(8, 3)).astype(np.float32))
+    y = tn.tensor(rng.normal(size=(8, 2)).astype(np.float32))
+
+    def build(seed_or_state):
+        model = nn.Sequential(nn.Dense(3, 4, activation="tanh", seed=0), nn.Dense(4, 2, seed=1))
+        if isinstance(seed_or_state, dict):
+            model.load_state_dict(seed_or_state)
+        return model, make_opt(model.parameters())
+
+    def run(model, opt, steps):
+        for _ in range(steps):
+            opt.zero_grad()
+            ((model(X) - y) ** 2).mean().backward()
+            opt.step()
+
+    straight, opt = build(0)
+    run(straight, opt, 6)
+
+    model, opt = build(0)
+    run(model, opt, 3)
+    path = tmp_path / "ckpt.safetensors"
+    tn.save({"model": model.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, path)
+    ckpt = tn.load(path)
+    assert_same(ckpt["optimizer"], opt.state_dict())  # int keys, tuples, numbers intact
+    resumed, opt = build(ckpt["model"])
+    opt.load_state_dict(ckpt["optimizer"])
+    run(resumed, opt, 3)
+    for key, value in straight.state_dict().items():
+        assert np.array_equal(resumed.state_dict()[key], value), key
 
 
 def test_tensors_are_saved_as_their_data(tmp_path):
