@@ -54,8 +54,9 @@ Safety -- differences from ``torch.save``/``torch.load``
     files with ``safetensors.numpy.load_file``), a structure that is not valid JSON,
     nested more than :data:`MAX_DEPTH` levels, has duplicate keys, references a
     missing tensor or one twice, leaves a tensor unreferenced, or a checksum (of the
-    structure or of a tensor) that does not match. Only a file system error (``FileNotFoundError``, ``PermissionError``,
-    ``IsADirectoryError``) is an ``OSError`` instead.
+    structure or of a tensor) that does not match. Only a file system error
+    (``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError``) is an
+    ``OSError`` instead.
 
 Atomic writes
     ``save`` goes through :func:`tinynet._io.atomic_write`: the file is written to
@@ -73,7 +74,6 @@ import json
 import math
 import os
 import re
-import struct
 import zlib
 from collections.abc import Callable
 from typing import IO, Any
@@ -336,7 +336,7 @@ def load(path: str | os.PathLike[str]) -> Any:
         ) from None
     except (
         safetensors.SafetensorError, ValueError, TypeError, KeyError, OverflowError,
-        UnicodeError, struct.error, RuntimeError, MemoryError, BufferError,
+        UnicodeError, RuntimeError,
     ) as exc:  # fmt: skip
         raise ValueError(
             f"load: {given!r} is corrupt or truncated ({type(exc).__name__}: {exc})"

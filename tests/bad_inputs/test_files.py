@@ -4,7 +4,9 @@ The files are safetensors files written by hand, so their headers can lie.
 
 Every refused file raises ``ValueError`` whose message names the file and says what is
 wrong; nothing runs code, and nothing is allocated beyond what the file holds (checked
-with ``tracemalloc``, which sees numpy's data allocations too).
+with ``tracemalloc``, which sees numpy's data allocations too; safetensors' parser is
+compiled code whose own allocations it cannot see, so those tests check that tinynet
+allocates nothing the header declares, and the error shows the parser refused first).
 """
 
 from __future__ import annotations
