@@ -31,10 +31,10 @@ File format: safetensors
       themselves. ``crc32`` is the checksum of the tensor's bytes, and the metadata key
       ``"tinynet.crc32"`` holds the structure's (safetensors itself has none), so a
       flipped bit is an error, not a silently wrong weight or key.
-    * dtypes safetensors knows (``bool``, ``(u)int8``-``(u)int64``, ``float16/32/64``,
-      ``complex64``) are stored as such, little-endian (a big-endian array also
+    * dtypes every safetensors reader knows (``bool``, ``(u)int8``-``(u)int64``,
+      ``float16/32/64``) are stored as such, little-endian (a big-endian array also
       records ``"dtype"`` and comes back big-endian). Other saveable dtypes
-      (``complex128``, bytes and unicode strings, ``datetime64``, ``timedelta64``) are
+      (complex, bytes and unicode strings, ``datetime64``, ``timedelta64``) are
       stored as their raw bytes, a ``U8`` tensor, with ``"dtype"`` and ``"shape"``
       in the structure: tinynet restores them, other readers see bytes.
 
@@ -110,12 +110,14 @@ MAX_STRUCTURE_BYTES = 64 * 2**20
 # Dtype kinds that save writes and load accepts: bool, integers, floats, complex,
 # bytes, str, datetime, timedelta -- fixed-size values without Python objects.
 _ARRAY_KINDS = "biufcSUMm"
-# numpy dtypes that safetensors stores as themselves (little-endian).
+# numpy dtypes that safetensors stores as themselves (little-endian). complex64 is not
+# among them: safetensors reads and writes it only since 0.7, and a file should not
+# depend on the version that wrote it.
 _NATIVE = tuple(
     np.dtype(t).newbyteorder("<")
     for t in (
         np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
-        np.int64, np.uint64, np.float16, np.float32, np.float64, np.complex64,
+        np.int64, np.uint64, np.float16, np.float32, np.float64,
     )
 )  # fmt: skip
 # A dtype string in the structure: numpy's ``dtype.str`` ('<c16', '|S3', '<M8[D]').

@@ -355,11 +355,25 @@ def test_every_saveable_dtype_round_trips(tmp_path):
         "e": np.zeros((0, 3)),
         "z": np.float32(2.5),
     }
+    values["c16"] = np.array([[1 - 1j], [2j]])
+    values["i1"] = np.array([-1, 2], dtype=np.int8)
+    values["u8"] = np.array([2**64 - 1], dtype=np.uint64)
+    values["b"] = np.array([[True, False]])
     tn.save(values, tmp_path / "all.safetensors")
     out = tn.load(tmp_path / "all.safetensors")
     for key, value in values.items():
         assert out[key].dtype == value.dtype, key
         np.testing.assert_array_equal(out[key], value)
+    # what another safetensors reader sees: numeric dtypes as themselves (little-endian),
+    # the others as their raw bytes
+    import safetensors.numpy
+
+    plain = safetensors.numpy.load_file(str(tmp_path / "all.safetensors"))
+    for key in ("h", "be", "f", "e", "z", "i1", "u8", "b"):
+        assert plain[key].dtype == values[key].dtype.newbyteorder("<"), key
+        np.testing.assert_array_equal(plain[key], values[key])
+    for key in ("c", "c16", "s", "u", "t", "d"):
+        assert plain[key].dtype == np.uint8 and plain[key].nbytes == values[key].nbytes, key
 
 
 def test_save_errors_name_the_given_path_not_a_temporary_file(tmp_path, monkeypatch):
