@@ -169,7 +169,7 @@ for name, r in runs.items():
 #
 # ## 4. Saving and loading
 #
-# `save_run` writes what `tinynet train --out DIR` writes: `checkpoint.npz`
+# `save_run` writes what `tinynet train --out DIR` writes: `checkpoint.safetensors`
 # (`tinynet.save`: weights, optimizer state, configuration and the standardisation
 # statistics — no pickle), `log.json` and `curves.png`. `load_checkpoint` rebuilds the
 # model:

@@ -172,7 +172,7 @@ def test_resume_through_tinynet_save_and_load(tmp_path):
     opt = Adam(params, lr=0.01)
     sched = StepLR(opt, step_size=2, gamma=0.5)
     train(params, opt, sched, range(4))
-    path = tmp_path / "checkpoint.npz"
+    path = tmp_path / "checkpoint.safetensors"
     tn.save(
         {"model": snapshot(params), "optim": opt.state_dict(), "sched": sched.state_dict()}, path
     )
@@ -220,7 +220,7 @@ def test_resume_with_nn_modules_through_tinynet_save(tmp_path):
 
     model, opt, sched = build(initial)
     run(model, opt, sched, 5)
-    path = tmp_path / "run.npz"
+    path = tmp_path / "run.safetensors"
     tn.save(
         {"model": model.state_dict(), "optim": opt.state_dict(), "sched": sched.state_dict()}, path
     )

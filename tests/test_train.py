@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import safetensors.numpy
 
 import tinynet as tn
 from tinynet import train
@@ -93,11 +94,11 @@ def test_default_run_reaches_97_percent_and_writes_outputs(tmp_path: Path) -> No
         and "wall time" in result.stdout
     )
     # checkpoint, log and plot
-    assert (out / "checkpoint.npz").is_file()
+    assert (out / "checkpoint.safetensors").is_file()
     png = (out / "curves.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
     # the checkpoint reproduces the reported test accuracy
-    model, ckpt = load_checkpoint(out / "checkpoint.npz")
+    model, ckpt = load_checkpoint(out / "checkpoint.safetensors")
     X, y = _digits_test_normalised(ckpt)
     import tinynet as tn
 
@@ -137,9 +138,12 @@ def test_same_seed_same_numbers(tmp_path: Path) -> None:
     assert epoch_numbers(log_a) == epoch_numbers(log_b)  # exactly equal, not approximately
     assert log_a["final"]["test_acc"] == log_b["final"]["test_acc"]
     assert epoch_numbers(log_a) != epoch_numbers(log_c)  # and the seed does matter
-    state_a = np.load(tmp_path / "a" / "checkpoint.npz")
-    state_b = np.load(tmp_path / "b" / "checkpoint.npz")
-    assert all(np.array_equal(state_a[k], state_b[k]) for k in state_a.files)
+    # the same weights and optimizer state, byte for byte (the files themselves differ
+    # only in the configuration's output directory)
+    state_a = safetensors.numpy.load_file(str(tmp_path / "a" / "checkpoint.safetensors"))
+    state_b = safetensors.numpy.load_file(str(tmp_path / "b" / "checkpoint.safetensors"))
+    assert state_a.keys() == state_b.keys() and any(k.startswith("model.") for k in state_a)
+    assert all(np.array_equal(state_a[k], state_b[k]) for k in state_a)
 
 
 def test_fit_is_deterministic_in_process() -> None:
@@ -392,13 +396,13 @@ def test_save_run_refuses_a_diverged_run_and_nonfinite_weights(tmp_path: Path) -
 
     good = fit(TrainConfig(epochs=1, hidden=(8,)))
     save_run(good, tmp_path / "b", plot=False)
-    before = (tmp_path / "b" / "checkpoint.npz").read_bytes()
+    before = (tmp_path / "b" / "checkpoint.safetensors").read_bytes()
     state = good.model.state_dict()
     state["0.weight"][0, 0] = np.nan
     good.model.load_state_dict(state)
     with pytest.raises(TrainError, match=r"parameter '0\.weight' is not finite"):
         save_run(good, tmp_path / "b", plot=False)
-    assert (tmp_path / "b" / "checkpoint.npz").read_bytes() == before
+    assert (tmp_path / "b" / "checkpoint.safetensors").read_bytes() == before
 
 
 def test_a_plot_that_fails_midway_leaves_the_old_one(
@@ -421,7 +425,7 @@ def test_a_plot_that_fails_midway_leaves_the_old_one(
         save_run(result, tmp_path)
     assert (tmp_path / "curves.png").read_bytes() == old_png
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "checkpoint.npz",
+        "checkpoint.safetensors",
         "curves.png",
         "log.json",
     ]
@@ -440,7 +444,7 @@ def test_diverging_run_keeps_the_earlier_good_run(tmp_path: Path) -> None:
     good = train_cli("--epochs", "2", "--quiet", "--out", str(tmp_path))
     assert good.returncode == 0, good.stderr
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    assert set(before) == {"checkpoint.npz", "log.json", "curves.png"}
+    assert set(before) == {"checkpoint.safetensors", "log.json", "curves.png"}
     bad = train_cli(
         "--optimizer", "sgd", "--lr", "1e4", "--epochs", "3", "--quiet", "--out", str(tmp_path)
     )
@@ -451,10 +455,10 @@ def test_diverging_run_keeps_the_earlier_good_run(tmp_path: Path) -> None:
     assert lines[0].startswith("tinynet train: error: training diverged:"), lines[0]
     assert "try a smaller --lr" in lines[0]
     assert f"nothing was written to --out {tmp_path}" in lines[0]
-    assert "earlier checkpoint.npz there is unchanged" in lines[0]
+    assert "earlier checkpoint.safetensors there is unchanged" in lines[0]
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     assert after == before  # byte for byte, and no temporary or extra file
-    model, _ = load_checkpoint(tmp_path / "checkpoint.npz")
+    model, _ = load_checkpoint(tmp_path / "checkpoint.safetensors")
     assert all(np.isfinite(p.numpy()).all() for p in model.parameters())
 
 
@@ -534,7 +538,7 @@ def test_missing_matplotlib_is_a_clear_note(tmp_path: Path) -> None:
     out = tmp_path / "run"
     result = train_cli("--epochs", "1", "--quiet", "--out", str(out), env=env)
     assert result.returncode == 0, result.stderr
-    assert (out / "checkpoint.npz").is_file() and (out / "log.json").is_file()
+    assert (out / "checkpoint.safetensors").is_file() and (out / "log.json").is_file()
     assert not (out / "curves.png").exists()
     assert "matplotlib" in result.stderr and "pip install" in result.stderr
     assert "Traceback" not in result.stderr

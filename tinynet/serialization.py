@@ -12,38 +12,54 @@ What can be saved
     nested more than :data:`MAX_DEPTH` levels deep (or containing itself) raises
     ``ValueError``.
 
-File format (an ``.npz`` file, i.e. a zip archive readable by ``numpy.load``)
-    * ``__tinynet__.json`` -- the structure as JSON. Every container is a tagged JSON
-      object, so nothing is ambiguous: ``{"dict": [[key, value], ...]}`` (a list of
-      pairs, so integer keys stay integers), ``{"tuple": [...]}``,
-      ``{"array": "a3"}`` / ``{"scalar": "a4"}`` (a reference to a member); JSON
-      lists, numbers, strings, booleans and ``null`` stand for themselves.
-    * ``a0.npy``, ``a1.npy``, ... -- the arrays, in numpy's ``.npy`` format, each
-      referenced exactly once by the structure.
+File format: safetensors
+    The file is a `safetensors <https://github.com/huggingface/safetensors>`_ file, a
+    format with no code execution that PyTorch, JAX, numpy and others read:
 
-    Every member is *stored* (not compressed). Arrays come back as host ``numpy``
-    arrays (move them with :func:`tinynet.backend.asarray`;
-    ``Module.load_state_dict`` does this for you).
+    * every array is a **tensor named by its path**, the keys and list indices joined
+      with dots: ``{"model": {"0.weight": w}, "optimizer": {"state": {0: {"m": m}}}}``
+      holds the tensors ``model.0.weight`` and ``optimizer.state.0.m``. A root that
+      is itself an array is the tensor ``tensor``. Two paths that join to the same name
+      (``{"a.b": x, "a": {"b": y}}``), or the name ``__metadata__``, are refused.
+    * the **structure** -- container types, int keys, tuples, numbers, strings,
+      ``None`` -- is one JSON text in the file's metadata, under the key ``"tinynet"``:
+      ``{"format": "tinynet", "version": 2, "root": ...}``. Every container is a tagged
+      JSON object, so nothing is ambiguous: ``{"dict": [[key, value], ...]}`` (a list of
+      pairs, so integer keys stay integers), ``{"tuple": [...]}``, ``{"array": name,
+      "crc32": n}`` / ``{"scalar": name, "crc32": n}`` (a tensor; numpy scalars are 0-d
+      tensors); JSON lists, numbers, strings, booleans and ``null`` stand for
+      themselves. ``crc32`` is the checksum of the tensor's bytes, and the metadata key
+      ``"tinynet.crc32"`` holds the structure's (safetensors itself has none), so a
+      flipped bit is an error, not a silently wrong weight or key.
+    * dtypes every safetensors reader knows (``bool``, ``(u)int8``-``(u)int64``,
+      ``float16/32/64``) are stored as such, little-endian (a big-endian array also
+      records ``"dtype"`` and comes back big-endian). Other saveable dtypes
+      (complex, bytes and unicode strings, ``datetime64``, ``timedelta64``) are
+      stored as their raw bytes, a ``U8`` tensor, with ``"dtype"`` and ``"shape"``
+      in the structure: tinynet restores them, other readers see bytes.
+
+    Arrays come back as writable host ``numpy`` arrays (move them with
+    :func:`tinynet.backend.asarray`; ``Module.load_state_dict`` does this for you).
 
 Safety -- differences from ``torch.save``/``torch.load``
     Nothing is ever pickled: arbitrary objects (a whole ``Module``) cannot be saved,
-    and loading never runs code. ``load`` reads the archive itself rather than
-    trusting ``numpy.load``, and raises ``ValueError`` -- with the file name in the
+    and loading never runs code. The file is parsed by safetensors' own parser, which
+    checks the header and every tensor's offsets, dtype and shape against the bytes
+    actually in the file before anything is read, so nothing is allocated beyond what
+    the file holds. ``load`` then raises ``ValueError`` -- with the file name in the
     message -- for anything that is not exactly what ``save`` writes: a pickle
-    (``torch.save``), a plain ``.npz``, a truncated, corrupt or non-zip file, a
-    compressed or encrypted member, object or structured arrays, an ``.npy`` header
-    or JSON structure that is malformed, not UTF-8, nested more than
-    :data:`MAX_DEPTH` levels, has duplicate keys or references a missing member.
-
-    Nothing is allocated beyond what the file can hold: every size declared inside
-    the file (central directory, ``.npy`` header shape and dtype) is checked, with
-    exact integer arithmetic, against the bytes actually present before an array is
-    allocated, and all members together must fit in the file (so overlapping
-    "zip bomb" members are refused). Only a file system error (``FileNotFoundError``,
-    ``PermissionError``, ``IsADirectoryError``) is an ``OSError`` instead.
+    (``torch.save``), a zip or ``.npz`` (including files of tinynet 0.1, which wrote
+    ``.npz``: they are no longer read), an ``.npy``, a truncated or corrupt file, a
+    safetensors file that tinynet did not write (no ``"tinynet"`` metadata: read such
+    files with ``safetensors.numpy.load_file``), a structure that is not valid JSON,
+    nested more than :data:`MAX_DEPTH` levels, has duplicate keys, references a
+    missing tensor or one twice, leaves a tensor unreferenced, or a checksum (of the
+    structure or of a tensor) that does not match. Only a file system error
+    (``FileNotFoundError``, ``PermissionError``, ``IsADirectoryError``) is an
+    ``OSError`` instead.
 
 Atomic writes
-    ``save`` goes through :func:`tinynet._io.atomic_write`: the archive is written to
+    ``save`` goes through :func:`tinynet._io.atomic_write`: the file is written to
     a temporary file in the destination's directory, flushed and ``fsync``\\ ed, then
     renamed over the destination with ``os.replace``. If anything fails or the
     process dies mid-save, the old file is untouched and the temporary file is
@@ -54,46 +70,59 @@ numpy is used here directly because this is host-side file I/O.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
 import re
-import struct
-import warnings
-import zipfile
+import zlib
 from collections.abc import Callable
 from typing import IO, Any
 
 import numpy as np
+import safetensors
+import safetensors.numpy
 
 from tinynet._io import atomic_write
 from tinynet.backend import to_numpy
 from tinynet.tensor import Tensor
 
-__all__ = ["save", "load", "MAX_DEPTH", "MAX_STRUCTURE_BYTES"]
+__all__ = ["save", "load", "MAX_DEPTH", "MAX_STRUCTURE_BYTES", "METADATA_KEY", "ROOT_TENSOR"]
 
 FORMAT_NAME = "tinynet"
-FORMAT_VERSION = 1
-STRUCTURE_MEMBER = "__tinynet__.json"
+FORMAT_VERSION = 2
+#: The key of the safetensors metadata entry that holds the structure (JSON text).
+METADATA_KEY = "tinynet"
+#: The key of the metadata entry that holds the structure's CRC-32 (decimal text).
+CHECKSUM_KEY = "tinynet.crc32"
+#: The tensor name of a root that is itself an array (``tinynet.save(array, path)``).
+ROOT_TENSOR = "tensor"
 
 #: The deepest nesting of containers that ``save`` writes and ``load`` accepts. A
 #: state dict is 3-4 levels deep; the bound turns a self-referencing structure or a
 #: hostile file into a clear ``ValueError`` instead of a ``RecursionError``.
 MAX_DEPTH = 64
 
-#: The largest JSON structure member ``save`` writes and ``load`` reads (64 MiB). JSON
+#: The largest JSON structure ``save`` writes and ``load`` reads (64 MiB). JSON
 #: decodes into Python objects several times its size; long lists of numbers belong
 #: in an array, which is stored compactly.
 MAX_STRUCTURE_BYTES = 64 * 2**20
 
-# A .npy header is a short dict literal (~120 bytes); numpy's own default cap.
-_MAX_NPY_HEADER = 10_000
 # Dtype kinds that save writes and load accepts: bool, integers, floats, complex,
 # bytes, str, datetime, timedelta -- fixed-size values without Python objects.
 _ARRAY_KINDS = "biufcSUMm"
-_MEMBER_NAME = re.compile(r"a(0|[1-9][0-9]*)\.npy")
-_CHUNK = 1 << 20  # arrays are read in 1 MiB pieces straight into their final buffer
+# numpy dtypes that safetensors stores as themselves (little-endian). complex64 is not
+# among them: safetensors reads and writes it only since 0.7, and a file should not
+# depend on the version that wrote it.
+_NATIVE = tuple(
+    np.dtype(t).newbyteorder("<")
+    for t in (
+        np.bool_, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32,
+        np.int64, np.uint64, np.float16, np.float32, np.float64,
+    )
+)  # fmt: skip
+# A dtype string in the structure: numpy's ``dtype.str`` ('<c16', '|S3', '<M8[D]').
+_DTYPE_STR = re.compile(r"[<>|][biufcSUMm][0-9]{1,10}(\[[0-9]*[a-zA-Z]{1,2}\])?")
+_CHUNK = 1 << 20  # the file is written in 1 MiB pieces
 
 
 class _Malformed(ValueError):
@@ -102,7 +131,7 @@ class _Malformed(ValueError):
 
 def _check_array_dtype(dtype: np.dtype) -> str | None:
     """Why *dtype* cannot be stored, or ``None`` if it can."""
-    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS:
+    if dtype.hasobject or dtype.kind not in _ARRAY_KINDS or dtype.fields is not None:
         return (
             f"dtype {dtype} is not supported: only numeric, bool, string, datetime and "
             "timedelta arrays are stored (object arrays would need pickle)"
@@ -112,38 +141,74 @@ def _check_array_dtype(dtype: np.dtype) -> str | None:
     return None
 
 
+def _little(dtype: np.dtype) -> np.dtype:
+    return dtype.newbyteorder("<") if dtype.byteorder == ">" else dtype
+
+
+def _crc(array: np.ndarray) -> int:
+    return zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
+
+
 # --------------------------------------------------------------------------- encoding
 class _Encoder:
-    """Turns a nested object into a JSON-able structure plus a list of arrays."""
+    """Turns a nested object into a JSON-able structure plus named tensors."""
 
     def __init__(self) -> None:
-        self.arrays: list[np.ndarray] = []
+        self.tensors: dict[str, np.ndarray] = {}
+        self._where: dict[str, str] = {}
 
-    def _add_array(self, array: np.ndarray, where: str) -> str:
+    def _add_array(self, array: np.ndarray, where: str, name: str, tag: str) -> dict[str, Any]:
         problem = _check_array_dtype(array.dtype)
         if problem:
             raise TypeError(f"save: the array at {where} cannot be saved: {problem}")
-        name = f"a{len(self.arrays)}"
-        self.arrays.append(array)
-        return name
+        if name == "__metadata__":
+            raise ValueError(
+                f"save: the array at {where} would be the tensor '__metadata__', a name "
+                "safetensors reserves; rename the key"
+            )
+        if name in self._where:
+            raise ValueError(
+                f"save: the arrays at {self._where[name]} and {where} would both be stored "
+                f"as the tensor {name!r} (tensor names join the keys with '.'); rename one"
+            )
+        dtype = array.dtype
+        node: dict[str, Any] = {tag: name}
+        if _little(dtype) in _NATIVE:
+            stored = np.asarray(array, dtype=_little(dtype), order="C")
+            if stored.dtype.str != dtype.str:
+                node["dtype"] = dtype.str  # big-endian: restored on load
+        else:
+            stored = np.frombuffer(np.asarray(array, order="C").tobytes(), dtype=np.uint8)
+            node["dtype"] = dtype.str
+            node["shape"] = list(array.shape)
+        node["crc32"] = _crc(stored)
+        self.tensors[name] = stored
+        self._where[name] = where
+        return node
 
-    def encode(self, obj: Any, where: str, depth: int = 0) -> Any:
+    def encode(self, obj: Any, where: str, name: str | None, depth: int = 0) -> Any:
         # bool before int: bool is a subclass of int but must stay a bool.
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, (int, float)):
             return obj
+        tensor_name = ROOT_TENSOR if name is None else name
         if isinstance(obj, Tensor):
-            return {"array": self._add_array(to_numpy(obj.data), where)}
+            return self._add_array(to_numpy(obj.data), where, tensor_name, "array")
         if isinstance(obj, np.generic):
-            return {"scalar": self._add_array(np.asarray(obj), where)}
+            return self._add_array(np.asarray(obj), where, tensor_name, "scalar")
         if hasattr(obj, "__array__") and hasattr(obj, "dtype") and hasattr(obj, "shape"):
-            return {"array": self._add_array(to_numpy(obj), where)}  # numpy or cupy array
+            # numpy or cupy array
+            return self._add_array(to_numpy(obj), where, tensor_name, "array")
         if isinstance(obj, (dict, list, tuple)) and depth >= MAX_DEPTH:
             raise ValueError(
                 f"save: the structure is nested more than {MAX_DEPTH} levels deep at "
                 f"{where[:200]}... (does a container contain itself?)"
             )
+
+        def child(part: object) -> str:
+            return str(part) if name is None else f"{name}.{part}"
+
         if isinstance(obj, dict):
             items = []
             for key, value in obj.items():
@@ -152,11 +217,14 @@ class _Encoder:
                         f"save: dict keys must be str or int, got {type(key).__name__} "
                         f"key {key!r} at {where}"
                     )
-                items.append([key, self.encode(value, f"{where}[{key!r}]", depth + 1)])
+                encoded = self.encode(value, f"{where}[{key!r}]", child(key), depth + 1)
+                items.append([key, encoded])
             return {"dict": items}
         if isinstance(obj, (list, tuple)):
-            encoded = [self.encode(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(obj)]
-            return {"tuple": encoded} if isinstance(obj, tuple) else encoded
+            encoded_items = [
+                self.encode(v, f"{where}[{i}]", child(i), depth + 1) for i, v in enumerate(obj)
+            ]
+            return {"tuple": encoded_items} if isinstance(obj, tuple) else encoded_items
         hint = ""
         if hasattr(obj, "state_dict"):
             hint = " (save its state_dict() instead)"
@@ -167,51 +235,52 @@ class _Encoder:
 
 
 # --------------------------------------------------------------------------- save
-def _write_archive(fileobj: IO[bytes], header_json: bytes, arrays: list[np.ndarray]) -> None:
-    """Write the zip archive: the JSON structure, then one ``.npy`` member per array."""
-    with zipfile.ZipFile(fileobj, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        zf.writestr(STRUCTURE_MEMBER, header_json)
-        for i, array in enumerate(arrays):
-            _write_array(zf, f"a{i}.npy", array)
-
-
-def _write_array(zf: zipfile.ZipFile, name: str, array: np.ndarray) -> None:
-    with zf.open(name, mode="w", force_zip64=True) as member:
-        np.lib.format.write_array(member, np.asarray(array), allow_pickle=False)
+def _write_bytes(fileobj: IO[bytes], data: bytes) -> None:
+    """Write *data* in 1 MiB pieces (a failure part-way leaves a partial temporary file)."""
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        fileobj.write(view[start : start + _CHUNK])
 
 
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """Save a (nested) state dict to *path*, atomically, without pickle.
+    """Save a (nested) state dict to *path* as a safetensors file, atomically, without pickle.
 
-    The file is written exactly at *path* (no ``.npz`` is appended, unlike
-    ``numpy.savez``). See the module docstring for what can be saved and the format.
+    The file is written exactly at *path* (no extension is added; ``.safetensors`` is
+    the usual one). See the module docstring for what can be saved and the format.
 
     Raises ``TypeError`` for a value that cannot be saved, ``ValueError`` for a
-    structure nested too deeply or too large (both before any file is touched), and
-    ``OSError`` naming *path* when the file cannot be written.
+    structure nested too deeply or too large, or two arrays whose paths give the same
+    tensor name (all before any file is touched), and ``OSError`` naming *path* when
+    the file cannot be written.
 
     Example::
 
-        tinynet.save({"model": model.state_dict(), "epoch": 3}, "ckpt.npz")
-        ckpt = tinynet.load("ckpt.npz")
+        tinynet.save({"model": model.state_dict(), "epoch": 3}, "ckpt.safetensors")
+        ckpt = tinynet.load("ckpt.safetensors")
         model.load_state_dict(ckpt["model"])
     """
     encoder = _Encoder()
-    structure = encoder.encode(obj, "obj")  # fails before any file is touched
+    structure = encoder.encode(obj, "obj", None)  # fails before any file is touched
     header = {"format": FORMAT_NAME, "version": FORMAT_VERSION, "root": structure}
     try:
-        header_json = json.dumps(header).encode("utf-8")
+        header_json = json.dumps(header)
     except ValueError as exc:  # e.g. an int with more digits than Python converts to str
         raise ValueError(f"save: the structure cannot be written as JSON: {exc}") from None
-    if len(header_json) > MAX_STRUCTURE_BYTES:
+    if len(header_json.encode("utf-8", "surrogatepass")) > MAX_STRUCTURE_BYTES:
         raise ValueError(
             f"save: the structure takes {len(header_json)} bytes as JSON, more than "
             f"MAX_STRUCTURE_BYTES={MAX_STRUCTURE_BYTES}; store long lists of numbers as "
             "numpy arrays instead"
         )
+    try:
+        checksum = str(zlib.crc32(header_json.encode("utf-8")))
+        metadata = {METADATA_KEY: header_json, CHECKSUM_KEY: checksum}
+        data = safetensors.numpy.save(encoder.tensors, metadata=metadata)
+    except (safetensors.SafetensorError, UnicodeError, ValueError, TypeError) as exc:
+        raise ValueError(f"save: safetensors could not encode the data: {exc}") from None
     given = os.fspath(path)
     try:
-        atomic_write(given, lambda f: _write_archive(f, header_json, encoder.arrays))
+        atomic_write(given, lambda f: _write_bytes(f, data))
     except OSError as exc:
         if exc.filename == given:
             raise  # atomic_write already names the user's path
@@ -223,121 +292,156 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 
 
 # --------------------------------------------------------------------------- load
+def _not_safetensors(prefix: bytes) -> str | None:
+    """Why a file starting with *prefix* (its first 9 bytes) is not safetensors, or None."""
+    if len(prefix) >= 9 and prefix[8:9] == b"{":
+        return None  # an 8-byte little-endian header length, then the JSON header
+    if not prefix:
+        return "the file is empty"
+    if prefix[:1] == b"\x80":
+        return "it is a pickle file (tinynet never unpickles; torch.save writes these)"
+    if prefix[:4] == b"PK\x03\x04":
+        return (
+            "it is a zip archive: an .npz file (npz files from tinynet 0.1 are no longer "
+            "read; load them with tinynet 0.1 and save again), a numpy.savez or a torch.save "
+            "file"
+        )
+    if prefix[:6] == b"\x93NUMPY":
+        return "it is a single .npy array"
+    return "it does not start with a safetensors header"
+
+
 def load(path: str | os.PathLike[str]) -> Any:
-    """Load what :func:`save` wrote. Arrays come back as host ``numpy`` arrays.
+    """Load what :func:`save` wrote. Arrays come back as writable host ``numpy`` arrays.
 
     Raises ``ValueError`` naming the file (and never runs code) when it is not a
-    valid tinynet file: a pickle (e.g. from ``torch.save``), a plain ``.npz``, object
-    arrays, a truncated, corrupt or hostile archive (see the module docstring for the
-    full list). ``FileNotFoundError`` (or another ``OSError``) if *path* cannot be
-    opened.
+    tinynet safetensors file: a pickle (e.g. from ``torch.save``), an ``.npz`` (tinynet
+    0.1's format, no longer read), a safetensors file without tinynet's metadata, a
+    truncated, corrupt or hostile file (see the module docstring for the full list).
+    ``FileNotFoundError`` (or another ``OSError``) if *path* cannot be opened.
     """
     given = os.fspath(path)
     with open(given, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
-        magic = f.read(4)
-        if magic != b"PK\x03\x04":
-            if magic[:1] == b"\x80":
-                kind = "it is a pickle file (tinynet never unpickles; torch.save writes these)"
-            elif magic == b"\x93NUM":
-                kind = "it is a single .npy array, not a tinynet archive"
-            elif not magic:
-                kind = "the file is empty"
-            else:
-                kind = "it is not a zip/npz archive"
-            raise ValueError(f"load: {given!r} is not a tinynet file: {kind}")
-        f.seek(0)
-        try:
-            return _read_archive(f, size)
-        except _Malformed as exc:
-            raise ValueError(f"load: {given!r} is not a valid tinynet file: {exc}") from None
-        except RecursionError:
-            raise ValueError(
-                f"load: {given!r} is not a valid tinynet file: its JSON structure is nested "
-                f"far more than {MAX_DEPTH} levels deep"
-            ) from None
-        except (
-            zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError, ValueError,
-            struct.error, OverflowError, NotImplementedError, RuntimeError, TypeError,
-        ) as exc:  # fmt: skip
-            raise ValueError(
-                f"load: {given!r} is corrupt or truncated ({type(exc).__name__}: {exc})"
-            ) from None
+        prefix = f.read(9)
+    problem = _not_safetensors(prefix)
+    if problem:
+        raise ValueError(f"load: {given!r} is not a tinynet safetensors file: {problem}")
+    try:
+        with safetensors.safe_open(given, framework="np") as st:
+            return _read(st)
+    except _Malformed as exc:
+        raise ValueError(f"load: {given!r} is not a valid tinynet file: {exc}") from None
+    except RecursionError:
+        raise ValueError(
+            f"load: {given!r} is not a valid tinynet file: its JSON structure is nested "
+            f"far more than {MAX_DEPTH} levels deep"
+        ) from None
+    except (
+        safetensors.SafetensorError, ValueError, TypeError, KeyError, OverflowError,
+        UnicodeError, RuntimeError,
+    ) as exc:  # fmt: skip
+        raise ValueError(
+            f"load: {given!r} is corrupt or truncated ({type(exc).__name__}: {exc})"
+        ) from None
 
 
-def _read_archive(f: IO[bytes], size: int) -> Any:
-    """Check the archive's directory against *size*, then decode its structure."""
-    with zipfile.ZipFile(f) as zf:
-        infos = zf.infolist()
-        by_name: dict[str, zipfile.ZipInfo] = {}
-        total = 0
-        for info in infos:
-            name = info.filename
-            if name in by_name:
-                raise _Malformed(f"the member {name!r} appears twice")
-            if name != STRUCTURE_MEMBER and not _MEMBER_NAME.fullmatch(name):
-                raise _Malformed(
-                    f"unexpected member {name[:100]!r} (a tinynet file holds only "
-                    f"{STRUCTURE_MEMBER} and a0.npy, a1.npy, ...; a plain numpy.savez file?)"
-                )
-            if info.flag_bits & 0x1:
-                raise _Malformed(f"the member {name!r} is encrypted")
-            if info.compress_type != zipfile.ZIP_STORED:
-                raise _Malformed(
-                    f"the member {name!r} is compressed (method {info.compress_type}); "
-                    "tinynet files store members uncompressed, which bounds what loading "
-                    "can allocate"
-                )
-            # Stored means the data is in the file byte for byte: a member claiming
-            # more than the file holds, or members that together claim more (they
-            # would have to overlap: a zip bomb), is refused before anything is read.
-            if (
-                info.file_size != info.compress_size
-                or info.header_offset + info.compress_size > size
-            ):
-                raise _Malformed(
-                    f"the member {name!r} declares {info.file_size} bytes "
-                    f"({info.compress_size} stored at offset {info.header_offset}) but the "
-                    f"file has only {size} bytes"
-                )
-            total += info.compress_size
-            by_name[name] = info
-        if total > size:
+def _read(st: Any) -> Any:
+    """Decode an open safetensors file: its structure, then the tensors it references."""
+    metadata = st.metadata() or {}
+    if METADATA_KEY not in metadata:
+        raise _Malformed(
+            f"it is a safetensors file without tinynet's {METADATA_KEY!r} metadata (another "
+            "program wrote it; read it with safetensors.numpy.load_file(path), which gives "
+            "a flat dict of arrays)"
+        )
+    text = metadata[METADATA_KEY]
+    if len(text) > MAX_STRUCTURE_BYTES:
+        raise _Malformed(
+            f"its {METADATA_KEY!r} metadata has {len(text)} characters, more than "
+            f"MAX_STRUCTURE_BYTES={MAX_STRUCTURE_BYTES}"
+        )
+    if metadata.get(CHECKSUM_KEY) != str(zlib.crc32(text.encode("utf-8", "surrogatepass"))):
+        raise _Malformed(
+            f"its structure does not match its checksum ({CHECKSUM_KEY!r} in the metadata "
+            "is missing or different): the file is corrupt"
+        )
+    header = _parse_structure(text)
+    names = set(st.keys())
+    referenced: set[str] = set()
+
+    def array(node: dict[str, Any], tag: str, where: str) -> Any:
+        name = node[tag]
+        if name not in names:
+            raise _Malformed(f"the tensor {name[:100]!r} referenced at {where} is missing")
+        if name in referenced:
+            # save never shares a tensor; allowing it would let a small file decode
+            # into many copies of its largest array.
+            raise _Malformed(f"the tensor {name[:100]!r} is referenced twice (again at {where})")
+        referenced.add(name)
+        value = np.asarray(st.get_tensor(name))  # sizes checked by safetensors' parser
+        if _crc(value) != node["crc32"]:
             raise _Malformed(
-                f"its members declare {total} bytes in all but the file has only {size} "
-                "(overlapping members?)"
+                f"the tensor {name[:100]!r} (at {where}) does not match its checksum: the "
+                "file is corrupt"
             )
-        if STRUCTURE_MEMBER not in by_name:
+        if "dtype" in node:
+            value = _restore_dtype(value, node, name)
+        if not value.flags.writeable:
+            value = value.copy()
+        if tag == "scalar":
+            if value.shape != ():
+                raise _Malformed(
+                    f"the scalar at {where} refers to {name[:100]!r}, an array of shape "
+                    f"{value.shape}"
+                )
+            return value[()]
+        return value
+
+    root = _decode(header["root"], array, "obj", 0)
+    unused = sorted(names - referenced)
+    if unused:
+        raise _Malformed(
+            f"the tensors {[n[:100] for n in unused[:5]]} are not referenced by the structure"
+        )
+    return root
+
+
+def _restore_dtype(value: np.ndarray, node: dict[str, Any], name: str) -> np.ndarray:
+    """Undo what ``save`` did to a big-endian or non-safetensors dtype."""
+    text = node["dtype"]
+    if not (isinstance(text, str) and _DTYPE_STR.fullmatch(text)):
+        raise _Malformed(f"the tensor {name[:100]!r} has an invalid dtype {str(text)[:40]!r}")
+    try:
+        dtype = np.dtype(text)
+    except TypeError as exc:
+        raise _Malformed(
+            f"the tensor {name[:100]!r} has an invalid dtype {text!r} ({exc})"
+        ) from None
+    problem = _check_array_dtype(dtype)
+    if problem:
+        raise _Malformed(f"the tensor {name[:100]!r} has {problem}")
+    if "shape" not in node:  # a safetensors dtype in another byte order
+        if _little(dtype) != value.dtype:
             raise _Malformed(
-                f"it has no {STRUCTURE_MEMBER} member (a plain numpy.savez file or another "
-                "program's zip?)"
+                f"the tensor {name[:100]!r} is {value.dtype} but its structure says {dtype}"
             )
-        header = _read_structure(zf, by_name[STRUCTURE_MEMBER])
-        referenced: set[str] = set()
-
-        def array(ref: str, scalar: bool, where: str) -> Any:
-            member = f"{ref}.npy"
-            if member not in by_name:
-                raise _Malformed(f"the array member {ref!r} referenced at {where} is missing")
-            if member in referenced:
-                # save never shares a member; allowing it would let a small file
-                # decode into many copies of its largest array.
-                raise _Malformed(f"the array member {ref!r} is referenced twice (again at {where})")
-            referenced.add(member)
-            value = _read_npy(zf, by_name[member])
-            if scalar:
-                if value.shape != ():
-                    raise _Malformed(
-                        f"the scalar at {where} refers to {ref!r}, an array of shape {value.shape}"
-                    )
-                return value[()]
-            return value
-
-        root = _decode(header["root"], array, "obj", 0)
-        unused = sorted(set(by_name) - referenced - {STRUCTURE_MEMBER})
-        if unused:
-            raise _Malformed(f"the members {unused[:5]} are not referenced by the structure")
-        return root
+        return value.astype(dtype)
+    shape = node["shape"]
+    if not (
+        isinstance(shape, list)
+        and len(shape) <= 64
+        and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
+    ):
+        raise _Malformed(f"the tensor {name[:100]!r} has an invalid shape {str(shape)[:80]}")
+    # Exact integer arithmetic: a shape such as (2**40, 2**40) cannot wrap around.
+    needed = math.prod(shape) * dtype.itemsize
+    if value.dtype != np.uint8 or value.ndim != 1 or needed != value.nbytes:
+        raise _Malformed(
+            f"the tensor {name[:100]!r} should hold {needed} bytes for shape {tuple(shape)} of "
+            f"{dtype}, but it is a {value.dtype} tensor of shape {value.shape}"
+        )
+    # A view of bytes already read: nothing is allocated here.
+    return value.view(dtype).reshape(shape)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -349,25 +453,14 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def _read_structure(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any]:
-    if info.file_size > MAX_STRUCTURE_BYTES:
-        raise _Malformed(
-            f"its {STRUCTURE_MEMBER} member has {info.file_size} bytes, more than "
-            f"MAX_STRUCTURE_BYTES={MAX_STRUCTURE_BYTES}"
-        )
-    with zf.open(info) as member:
-        raw = member.read()  # at most info.file_size: checked against the file above
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise _Malformed(f"its {STRUCTURE_MEMBER} member is not UTF-8 text ({exc})") from None
+def _parse_structure(text: str) -> dict[str, Any]:
     try:
         # The C decoder raises RecursionError (caught by load) on absurd nesting.
         header = json.loads(text, object_pairs_hook=_no_duplicate_keys)
     except json.JSONDecodeError as exc:
-        raise _Malformed(f"its {STRUCTURE_MEMBER} member is not valid JSON ({exc})") from None
+        raise _Malformed(f"its {METADATA_KEY!r} metadata is not valid JSON ({exc})") from None
     if not (isinstance(header, dict) and header.get("format") == FORMAT_NAME):
-        raise _Malformed("its structure member is not a tinynet header")
+        raise _Malformed(f"its {METADATA_KEY!r} metadata is not a tinynet header")
     if header.get("version") != FORMAT_VERSION:
         raise _Malformed(
             f"format version {header.get('version')!r} is not supported "
@@ -380,7 +473,23 @@ def _read_structure(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, Any
     return header
 
 
-def _decode(node: Any, array: Callable[[str, bool, str], Any], where: str, depth: int) -> Any:
+def _array_node(node: dict[str, Any]) -> str | None:
+    """The tag (``"array"``/``"scalar"``) of a well-formed tensor reference, else None."""
+    tags = [t for t in ("array", "scalar") if t in node]
+    if len(tags) != 1 or not isinstance(node[tags[0]], str):
+        return None
+    allowed = {tags[0], "crc32", "dtype", "shape"}
+    crc = node.get("crc32")
+    if not set(node) <= allowed or not isinstance(crc, int) or isinstance(crc, bool):
+        return None
+    if "shape" in node and "dtype" not in node:
+        return None
+    return tags[0]
+
+
+def _decode(
+    node: Any, array: Callable[[dict[str, Any], str, str], Any], where: str, depth: int
+) -> Any:
     if node is None or isinstance(node, (bool, int, float, str)):
         return node
     if depth >= MAX_DEPTH:
@@ -408,80 +517,8 @@ def _decode(node: Any, array: Callable[[str, bool, str], Any], where: str, depth
             return out
         if tag == "tuple" and isinstance(value, list):
             return tuple(_decode(v, array, f"{where}[{i}]", depth + 1) for i, v in enumerate(value))
-        if tag in ("array", "scalar") and isinstance(value, str):
-            return array(value, tag == "scalar", where)
+    if isinstance(node, dict):
+        tag = _array_node(node)
+        if tag is not None:
+            return array(node, tag, where)
     raise _Malformed(f"unrecognised entry at {where}: {json.dumps(node)[:80]}")
-
-
-def _read_exact(member: IO[bytes], n: int, what: str) -> bytes:
-    data = member.read(n)
-    if len(data) != n:
-        raise _Malformed(f"{what} is truncated ({len(data)} of {n} bytes)")
-    return data
-
-
-def _read_npy(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
-    """Read one ``.npy`` member; sizes are checked before the array is allocated."""
-    name = info.filename
-    with zf.open(info) as member:
-        prefix = member.read(8)
-        if len(prefix) < 8 or prefix[:6] != b"\x93NUMPY":
-            raise _Malformed(f"the member {name!r} is not a .npy array")
-        version = (prefix[6], prefix[7])
-        if version == (1, 0):
-            length_bytes = _read_exact(member, 2, f"the .npy header of {name!r}")
-            (header_len,) = struct.unpack("<H", length_bytes)
-        elif version == (2, 0):
-            length_bytes = _read_exact(member, 4, f"the .npy header of {name!r}")
-            (header_len,) = struct.unpack("<I", length_bytes)
-        else:
-            raise _Malformed(
-                f"the member {name!r} has .npy format version {version}, expected 1.0 or 2.0"
-            )
-        start = 8 + len(length_bytes) + header_len
-        if header_len > _MAX_NPY_HEADER or start > info.file_size:
-            raise _Malformed(
-                f"the .npy header of {name!r} declares {header_len} bytes (member size "
-                f"{info.file_size}, limit {_MAX_NPY_HEADER})"
-            )
-        header = _read_exact(member, header_len, f"the .npy header of {name!r}")
-        reader = (
-            np.lib.format.read_array_header_1_0
-            if version == (1, 0)
-            else np.lib.format.read_array_header_2_0
-        )
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # numpy warns about Python-2 style headers
-                shape, fortran_order, dtype = reader(
-                    io.BytesIO(length_bytes + header), max_header_size=_MAX_NPY_HEADER
-                )
-        except Exception as exc:  # numpy parses with ast and tokenize; any failure means junk
-            raise _Malformed(f"the .npy header of {name!r} is malformed ({exc})") from None
-        problem = _check_array_dtype(dtype)
-        if problem:
-            raise _Malformed(f"the member {name!r} has {problem}")
-        if len(shape) > 64 or any(d < 0 for d in shape):
-            raise _Malformed(f"the member {name!r} declares an invalid shape {shape}")
-        # Exact integer arithmetic: a shape such as (2**40, 2**40) cannot wrap around.
-        count = math.prod(shape)
-        needed = count * dtype.itemsize
-        present = info.file_size - start
-        if needed != present:
-            raise _Malformed(
-                f"the member {name!r} declares shape {shape} of {dtype} ({needed} bytes) but "
-                f"holds {present} bytes of data"
-            )
-        # needed == bytes present in the file: this allocation is bounded by the file.
-        flat = np.empty(count, dtype=dtype)
-        view = flat.view(np.uint8)
-        done = 0
-        while done < needed:
-            chunk = member.read(min(_CHUNK, needed - done))
-            if not chunk:
-                raise _Malformed(f"the member {name!r} is truncated ({done} of {needed} bytes)")
-            view[done : done + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
-            done += len(chunk)
-        if member.read(1):  # also reaches the end, where zipfile checks the CRC
-            raise _Malformed(f"the member {name!r} has data after its array")
-    return flat.reshape(shape, order="F" if fortran_order else "C")

@@ -217,11 +217,11 @@ def test_mnist_with_no_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_an_output_path_taken_by_a_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "checkpoint.npz").mkdir()
+    (tmp_path / "checkpoint.safetensors").mkdir()
     message = train_main(capsys, *QUICK, "--out", str(tmp_path), code=1, trained=True)
     assert message.startswith(f"cannot write to --out {tmp_path}: ")
-    assert "checkpoint.npz" in message
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]  # no temporary file
+    assert "checkpoint.safetensors" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.safetensors"]  # no temporary file
 
 
 def test_interrupted_run(

@@ -34,7 +34,7 @@ __all__ = [
     "versions",
 ]
 
-CHECKPOINT_NAME = "checkpoint.npz"
+CHECKPOINT_NAME = "checkpoint.safetensors"
 LOG_NAME = "log.json"
 PLOT_NAME = "curves.png"
 
