@@ -97,7 +97,7 @@ from tinynet.tensor import (
     tensor,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 float32 = xp.dtype("float32")
 float64 = xp.dtype("float64")
