@@ -5,7 +5,8 @@ unnoticed until someone runs on a GPU. cupy imports without a GPU, so this is ch
 on every CI run: ``tasks.py test`` installs the cupy wheel named in the ``gpu`` extra
 into a folder of its own (it is large, and only this test needs it) and runs this file
 with ``TINYNET_CUPY_API_DIR`` set to that folder; the test then *requires* cupy.
-Without that variable the test uses an installed cupy, or is skipped.
+With ``TINYNET_BACKEND=cupy`` (``benchmarks/gpu_check.py``) cupy is required too;
+otherwise the test uses an installed cupy, or is skipped.
 """
 
 from __future__ import annotations
@@ -46,6 +47,10 @@ def _cupy():
         if folder not in sys.path:
             sys.path.append(folder)  # after site-packages: the environment's numpy stays
         import cupy  # type: ignore[import-not-found]  # required: an ImportError fails
+
+        return cupy
+    if os.environ.get("TINYNET_BACKEND") == "cupy":  # a GPU run: cupy is required
+        import cupy  # type: ignore[import-not-found]
 
         return cupy
     return pytest.importorskip(
