@@ -30,8 +30,10 @@ def xp_names() -> dict[str, list[str]]:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                    and node.value.id == "xp":
+            base = node.value if isinstance(node, ast.Attribute) else None
+            if (isinstance(base, ast.Name) and base.id == "xp") or (
+                isinstance(base, ast.Attribute) and base.attr == "xp"  # tinynet.backend.xp.name
+            ):
                 name = node.attr
                 parent = parents.get(node)
                 if isinstance(parent, ast.Attribute):  # xp.add.at

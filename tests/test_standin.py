@@ -149,3 +149,33 @@ def test_notebook_code_runs_under_the_standin(name: str) -> None:
         capture_output=True, text=True, timeout=300,
     )
     assert r.returncode == 0, r.stderr[-3000:]
+
+
+_HOST_MIXING_RELU = """
+import numpy
+import tinynet as tn
+from tinynet.ops.activations import ReLU
+
+def backward(self, grad):  # a boundary bug: the mask is built on the host
+    return (grad * (numpy.asarray(self.y) > 0),)
+
+ReLU.backward = backward
+x = tn.tensor([-1.0, 2.0], requires_grad=True)
+try:
+    tn.relu(x).sum().backward()
+except TypeError as exc:
+    print("refused:", exc)
+else:
+    print("gradient", x.grad.numpy().tolist())
+"""
+
+
+@pytest.mark.parametrize("which", ["numpy", "standin"])
+def test_a_host_device_bug_passes_on_numpy_and_fails_on_the_standin(which: str) -> None:
+    r = subprocess.run([sys.executable, "-c", _HOST_MIXING_RELU], env=_env(TINYNET_BACKEND=which),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    if which == "numpy":
+        assert r.stdout.strip() == "gradient [0.0, 1.0]"
+    else:
+        assert r.stdout.startswith("refused: Implicit conversion to a NumPy array")
