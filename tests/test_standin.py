@@ -120,13 +120,11 @@ def test_tinynet_train_runs_under_the_standin(tmp_path: Path) -> None:
 
 # The teaching notebooks, run as scripts (their jupytext sources) under the stand-in.
 # 07 is the training notebook; the others train or differentiate small models too.
-# Three notebooks' exercise checks cross the boundary, each named in its reason: strict
-# xfail, so fixing the notebook makes this test fail until the mark is removed.
+# Notebook 06's exercise check crosses the boundary (named in its reason): strict xfail,
+# so fixing the notebook makes this test fail until the mark is removed. (01 and 05 did
+# too, converting a device gradient implicitly, np.round(w.grad) / np.allclose(x, q.grad);
+# fixed with .numpy().)
 _CROSSING = {
-    "01": "01_autograd_from_scratch.py:278 np.round(w.grad, 6) converts a device tensor "
-          "implicitly (fix: w.grad.numpy())",
-    "05": "05_optimizers.py:331 np.allclose(mine, q.grad) converts a device tensor "
-          "implicitly (fix: q.grad.numpy())",
     "06": "06_linear_regression.py:260-266 exercise 1's Function computes its backward "
           "with host numpy arrays (x_np, y_np) and returns them: refused by the backward "
           "contract on a device",
