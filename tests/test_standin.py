@@ -120,15 +120,12 @@ def test_tinynet_train_runs_under_the_standin(tmp_path: Path) -> None:
 
 # The teaching notebooks, run as scripts (their jupytext sources) under the stand-in.
 # 07 is the training notebook; the others train or differentiate small models too.
-# Notebook 06's exercise check crosses the boundary (named in its reason): strict xfail,
-# so fixing the notebook makes this test fail until the mark is removed. (01 and 05 did
-# too, converting a device gradient implicitly, np.round(w.grad) / np.allclose(x, q.grad);
-# fixed with .numpy().)
-_CROSSING = {
-    "06": "06_linear_regression.py:260-266 exercise 1's Function computes its backward "
-          "with host numpy arrays (x_np, y_np) and returns them: refused by the backward "
-          "contract on a device",
-}
+# Where a notebook's code crossed the boundary, it was fixed (found by this test: 01 and 05
+# converted a device gradient implicitly, np.round(w.grad) / np.allclose(x, q.grad), now
+# .numpy(); 06's exercise checks computed with host data inside a Function, now copied to
+# the backend first). A notebook that must stay numpy-only would go here, as a strict xfail
+# with the reason.
+_CROSSING: dict[str, str] = {}
 _NOTEBOOKS = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 
 
