@@ -3,6 +3,8 @@
 
     python3 tasks.py train [ARGS...]   # create .venv, install tinynet, run the training demo
     python3 tasks.py test  [PYTEST ARGS...]  # create .venv, install tinynet[dev], lint, run all tests
+                                       # (without ARGS also: the backend tests on the cupy
+                                       # stand-in, and tinynet's xp names against cupy's)
     python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
     python3 tasks.py notebooks [ARGS...]  # install tinynet[notebooks]; rebuild and run the notebooks
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import venv
@@ -25,9 +28,12 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PY = BIN / ("python.exe" if os.name == "nt" else "python")
 
 
-def run(*cmd: str | Path) -> None:
-    print("+", " ".join(str(c) for c in cmd), flush=True)
-    result = subprocess.run([str(c) for c in cmd], cwd=ROOT)
+def run(*cmd: str | Path, env: dict[str, str] | None = None) -> None:
+    prefix = " ".join(f"{k}={v}" for k, v in (env or {}).items())
+    print("+", prefix, " ".join(str(c) for c in cmd), flush=True)
+    result = subprocess.run(
+        [str(c) for c in cmd], cwd=ROOT, env={**os.environ, **env} if env else None
+    )
     if result.returncode:
         sys.exit(result.returncode)
 
@@ -45,6 +51,25 @@ def ensure_env(extra: str) -> None:
     target = f".[{extra}]" if extra else "."
     run(PY, "-m", "pip", "install", "--quiet", "-e", target)
     stamp.touch()
+
+
+def ensure_cupy_api() -> Path:
+    """Install the ``gpu`` extra's cupy wheel into a folder of its own; return the folder.
+
+    Only ``tests/test_cupy_namespace.py`` needs it (cupy imports without a GPU): the wheel
+    is large, so it stays out of the ``dev`` environment and is installed once per spec.
+    """
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    match = re.search(r'^gpu = \["([^"]+)"\]', text, re.MULTILINE)
+    if match is None:
+        sys.exit("tasks.py: pyproject.toml has no `gpu = [\"cupy-...\"]` extra to test against")
+    spec = match.group(1)
+    target = VENV / "cupy-api"
+    stamp = target / f".installed-{hashlib.sha256(spec.encode()).hexdigest()[:16]}"
+    if not stamp.exists():
+        run(PY, "-m", "pip", "install", "--quiet", "--upgrade", "--target", target, spec)
+        stamp.touch()
+    return target
 
 
 def main(argv: list[str]) -> None:
@@ -67,6 +92,14 @@ def main(argv: list[str]) -> None:
         run(PY, "-m", "ruff", "check", ".")
         workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
         run(PY, "-m", "pytest", "-n", workers, *rest)
+        if not rest:
+            # The backend-dependent tests again, on the CPU test double of cupy's
+            # host/device boundary (tinynet/_standin.py; not a GPU).
+            run(PY, "-m", "pytest", "-n", workers, "-q", "-m", "backend",
+                env={"TINYNET_BACKEND": "standin"})
+            # Every xp.<name> tinynet uses exists in cupy (imported, no GPU needed).
+            run(PY, "-m", "pytest", "-p", "no:xdist", "-q", "tests/test_cupy_namespace.py",
+                env={"TINYNET_CUPY_API_DIR": str(ensure_cupy_api())})
     elif task == "bench":
         ensure_env("bench")
         run(PY, "-m", "benchmarks", *rest)

@@ -275,7 +275,7 @@ a.backward()
 s = 1 / (1 + np.exp(-z.item()))
 print("a =", round(a.item(), 6))
 print("by hand : da/dw =", np.round(s * (1 - s) * x.numpy(), 6), " da/db =", round(s * (1 - s), 6))
-print("tinynet : da/dw =", np.round(w.grad, 6), " da/db =", round(float(bias.grad), 6))
+print("tinynet : da/dw =", np.round(w.grad.numpy(), 6), " da/db =", round(float(bias.grad), 6))
 
 # %% [markdown]
 # When a value feeds two operations, its gradient is the **sum** of what flows back

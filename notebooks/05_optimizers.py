@@ -328,7 +328,7 @@ def check_exercise_1(grad):
         q = tn.Parameter(p.copy())
         rosenbrock(q).backward()
         mine = np.array(grad(p[0], p[1]), dtype=float)
-        assert np.allclose(mine, q.grad, rtol=1e-10, atol=1e-10), f"at {p}: yours {mine}, autograd {q.grad}"
+        assert np.allclose(mine, q.grad.numpy(), rtol=1e-10, atol=1e-10), f"at {p}: yours {mine}, autograd {q.grad}"
 
     run_check("Exercise 1", test)
 

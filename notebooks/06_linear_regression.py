@@ -256,13 +256,16 @@ from tinynet.testing import float64_tensors
 
 
 def check_exercise_1(mse_grad):
+    # the data as backend arrays (an explicit copy to the GPU under cupy), like w and b
+    x_data, y_data = tn.tensor(x_np, dtype="float64").data, tn.tensor(y_np, dtype="float64").data
+
     class MSE(tn.Function):
         def forward(self, w, b):
             self.w, self.b = w, b
-            return np.mean((w * x_np + b - y_np) ** 2)
+            return np.mean((w * x_data + b - y_data) ** 2)
 
         def backward(self, grad):
-            dw, db = mse_grad(self.w, self.b, x_np, y_np)
+            dw, db = mse_grad(self.w, self.b, x_data, y_data)
             return grad * dw, grad * db
 
     @settings(max_examples=30, deadline=None, database=None, derandomize=True)
@@ -300,6 +303,7 @@ def ridge_grad(w, X, y, lam):
 def check_exercise_2(ridge_grad):
     rng = np.random.default_rng(0)
     X, y, lam = rng.standard_normal((20, 3)), rng.standard_normal(20), 0.3
+    X, y = tn.tensor(X, dtype="float64").data, tn.tensor(y, dtype="float64").data  # to the backend
 
     class Ridge(tn.Function):
         def forward(self, w):

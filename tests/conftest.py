@@ -5,6 +5,12 @@ tinynet picks its array backend once, at import (``TINYNET_BACKEND``). The
 test appears once per backend: the active one runs, the other is skipped with the
 reason (for cupy: why it is unavailable, or how to select it). Run the whole suite on
 a GPU with ``TINYNET_BACKEND=cupy python -m pytest``.
+
+The third value, ``standin``, is :mod:`tinynet._standin`: a CPU test double of cupy's
+host/device boundary (device arrays that refuse implicit conversion to numpy and refuse
+numpy operands), not a GPU. ``tasks.py test`` runs the backend-dependent tests (marked
+``backend`` automatically, as every test taking this fixture is) a second time with
+``TINYNET_BACKEND=standin``, so code that would cross the boundary on a GPU fails in CI.
 """
 
 from __future__ import annotations
@@ -33,7 +39,14 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"tinynet backend: {backend_name()} (cupy: {reason})"
 
 
-@pytest.fixture(scope="session", params=["numpy", "cupy"])
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that takes the ``backend`` fixture with ``backend``."""
+    for item in items:
+        if "backend" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.backend)
+
+
+@pytest.fixture(scope="session", params=["numpy", "cupy", "standin"])
 def backend(request: pytest.FixtureRequest) -> str:
     """Name of the backend under test; skips the backends not active in this run."""
     wanted = request.param
@@ -43,5 +56,10 @@ def backend(request: pytest.FixtureRequest) -> str:
             if reason == "ok":
                 reason = "cupy works here: rerun with TINYNET_BACKEND=cupy to test it"
             pytest.skip(f"cupy backend not tested in this run: {reason}")
+        if wanted == "standin":
+            pytest.skip(
+                "the cupy stand-in (a CPU test double of the host/device boundary) is tested "
+                "with TINYNET_BACKEND=standin (tasks.py test does this)"
+            )
         pytest.skip(f"this run uses the {backend_name()} backend (TINYNET_BACKEND)")
     return wanted

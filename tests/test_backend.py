@@ -56,7 +56,7 @@ def test_cupy_missing_is_reported_as_not_installed(monkeypatch):
 
 def test_unknown_backend_name_is_an_error():
     r = _run("import tinynet", "tpu")
-    assert r.returncode != 0 and "expected 'numpy', 'cupy' or 'auto'" in r.stderr
+    assert r.returncode != 0 and "expected 'numpy', 'cupy', 'auto' or 'standin'" in r.stderr
 
 
 def test_numpy_always_returns_host_array(backend):

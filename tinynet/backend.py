@@ -14,6 +14,11 @@ The choice is made **once, at import**, from the environment variable
 ``cupy``
     cupy, or an :class:`BackendUnavailableError` that says why not
     (not installed, or installed but no usable device).
+``standin`` (for the test suite)
+    :mod:`tinynet._standin`, a CPU **test double** of cupy's host/device boundary:
+    numpy arrays wrapped as "device arrays" that, like cupy's, refuse implicit
+    conversion to numpy and refuse numpy operands. It is not a GPU; it lets every CI
+    run catch code that would fail on one.
 
 Changing the backend of a running process is deliberately not supported: arrays
 already created on one backend cannot be mixed with the other, and a learner
@@ -72,12 +77,17 @@ def cupy_status() -> tuple[ModuleType | None, str]:
 
 def _select() -> tuple[ModuleType, str]:
     wanted = os.environ.get("TINYNET_BACKEND", "auto").strip().lower() or "auto"
-    if wanted not in ("auto", "numpy", "cupy"):
+    if wanted not in ("auto", "numpy", "cupy", "standin"):
         raise BackendUnavailableError(
-            f"TINYNET_BACKEND={wanted!r} is not understood; expected 'numpy', 'cupy' or 'auto'"
+            f"TINYNET_BACKEND={wanted!r} is not understood; expected 'numpy', 'cupy', 'auto' "
+            "or 'standin' (the test double of cupy's host/device boundary)"
         )
     if wanted == "numpy":
         return numpy, "numpy"
+    if wanted == "standin":
+        from tinynet._standin import namespace
+
+        return namespace, "standin"
     cp, reason = cupy_status()
     if cp is not None:
         return cp, "cupy"
@@ -90,7 +100,7 @@ xp, _NAME = _select()
 
 
 def backend_name() -> str:
-    """Name of the active array backend: ``"numpy"`` or ``"cupy"``."""
+    """Name of the active array backend: ``"numpy"``, ``"cupy"`` or ``"standin"``."""
     return _NAME
 
 
@@ -105,7 +115,7 @@ def to_numpy(array: Any) -> numpy.ndarray:
         array = array.data
         if isinstance(array, numpy.ndarray):
             return array
-    if _NAME == "cupy" and isinstance(array, xp.ndarray):
+    if _NAME != "numpy" and isinstance(array, xp.ndarray):
         return xp.asnumpy(array)
     return numpy.asarray(array)
 
