@@ -114,7 +114,7 @@ def test_tinynet_train_runs_under_the_standin(tmp_path: Path) -> None:
     # the checkpoint was written from host copies and loads on the numpy backend
     import tinynet.train
 
-    model, _ckpt = tinynet.train.load_checkpoint(tmp_path / "standin" / "checkpoint.npz")
+    model, _ckpt = tinynet.train.load_checkpoint(tmp_path / "standin" / "checkpoint.safetensors")
     assert sum(p.size for p in model.parameters()) > 0
 
 
