@@ -260,25 +260,12 @@ def _backprop_loop(
             if id(node) in capture:
                 g = _own(g, handed_out)
                 captured[id(node)] = g
-                handed_out.add(id(g))
                 # an input may itself depend on another input: keep going below it
         elif ctx is None or node._retain:
             if create_graph:
                 _store_grad(node, g, handed_out)
             else:
-                # No two .grad share memory: copy a gradient that was handed out already,
-                # or a view of one (``a + b`` passes one array to both inputs; reshape
-                # returns views). A read-only view nobody else holds is kept: in-place
-                # operations on a .grad copy it first (see Tensor._writable_data).
-                base = g.base
-                if id(g) in handed_out or (
-                    base is not None and (_COPY_VIEWS or id(base) in handed_out)
-                ):
-                    g = g.copy()
-                    base = None
-                handed_out.add(id(g))
-                if base is not None:
-                    handed_out.add(id(base))
+                g = _own_array(g, handed_out)
                 previous = node._grad
                 if previous is not None:
                     g = (previous.data if type(previous) is Tensor else previous) + g
@@ -361,29 +348,46 @@ def _seed_from(grad: Any, output: Tensor, caller: str = "backward") -> Any:
     return seed.copy()
 
 
-def _store_grad(node: Tensor, g: Any, handed_out: set[int]) -> None:
-    """Accumulate *g* into ``node.grad``, so that every ``.grad`` has data of its own.
+def _store_grad(node: Tensor, g: Tensor, handed_out: set[int]) -> None:
+    """Accumulate the graph-mode gradient *g* into ``node.grad`` (``create_graph=True``).
 
-    An op may pass its incoming gradient straight through (``a + b`` gives both inputs
-    the same array) or return a view of it (reshape, transpose): such an array is
-    copied before it becomes a ``.grad``, so zeroing one tensor's gradient in place can
-    never change another's. Accumulation always makes a new tensor. In graph mode
-    (``create_graph=True``) *g* is a Tensor, and the copy is a differentiable one.
+    *g* is first made a tensor of its own (:func:`_own`), so that no two ``.grad``
+    share data; accumulation records ``previous + g`` in the graph.
     """
     g = _own(g, handed_out)
-    handed_out.add(id(g))
     previous = node.grad
     node._grad = g if previous is None else previous + g
 
 
 def _own(g: Any, handed_out: set[int]) -> Any:
-    """*g*, or a copy of it if it may be shared with another gradient or a view."""
-    if isinstance(g, Tensor):
-        if id(g) in handed_out or g.data.base is not None or g.is_leaf:
-            return g.astype(g.dtype)  # a differentiable copy (Cast copies its array)
-        return g
-    if id(g) in handed_out or g.base is not None:
-        return g.copy()
+    """*g*, or a copy of it if it may be shared with another gradient or a view.
+
+    Records what it hands out in *handed_out*.
+    """
+    if not isinstance(g, Tensor):
+        return _own_array(g, handed_out)
+    if id(g) in handed_out or g.data.base is not None or g.is_leaf:
+        g = g.astype(g.dtype)  # a differentiable copy (Cast copies its array)
+    handed_out.add(id(g))
+    return g
+
+
+def _own_array(g: Any, handed_out: set[int]) -> Any:
+    """*g*, copied if it could share memory with a gradient already given out.
+
+    An op may pass its incoming gradient straight through (``a + b`` gives both inputs
+    the same array) or return a view of it (reshape, a sum's broadcast): such an array
+    is copied, so zeroing one tensor's gradient in place never changes another's. A
+    read-only view that nobody else holds is kept (in-place operations on a ``.grad``
+    copy it first, see ``Tensor._writable_data``). Records what it hands out.
+    """
+    base = g.base
+    if id(g) in handed_out or (base is not None and (_COPY_VIEWS or id(base) in handed_out)):
+        g = g.copy()
+        base = None
+    handed_out.add(id(g))
+    if base is not None:
+        handed_out.add(id(base))
     return g
 
 
