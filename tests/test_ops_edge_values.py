@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -807,16 +808,27 @@ def _ref_extremum(row: list[float], pick) -> tuple[float, list[float]]:
     return m, [1.0 / k if v == m else 0.0 for v in row]
 
 
-def _ref_prod(row: list[float]) -> tuple[float, list[float]]:
-    """IEEE product (Python floats: inf * 0 is nan) and the products of the others."""
+def _ref_prod(row: list[float], dtype: Any = np.float64) -> tuple[float, list[float]]:
+    """IEEE product and the products of the others, rounded in *dtype* as documented.
+
+    The gradient is ``left_i * right_i`` (the running products before and after
+    element i, see ``ops.reductions._others``): in float32, ``inf * tiny * tiny`` is
+    ``inf * 0 = nan`` when the two tiny factors meet first (their product underflows),
+    so the reference rounds every partial product in the tensor's own dtype.
+    """
+    kind = np.dtype(dtype).type
 
     def product(values):
-        out = 1.0
+        out = kind(1.0)
         for v in values:
-            out = out * v
+            out = kind(out * kind(v))
         return out
 
-    return product(row), [product(row[:i] + row[i + 1 :]) for i in range(len(row))]
+    with np.errstate(all="ignore"):
+        others = [
+            float(kind(product(row[:i]) * product(row[:i:-1]))) for i in range(len(row))
+        ]
+        return float(product(row)), others
 
 
 def _ref_var(row: list[float], c: int = 1) -> tuple[float, list[float]]:
@@ -863,6 +875,10 @@ def test_new_reductions_at_edges(backend, name, dtype, data):
                                extra=(1.0, 2.0)))  # fmt: skip
     y, (gx,) = run(fn, x)
     assert y.dtype == gx.dtype == dtype
-    expected = [ref([float(v) for v in row]) for row in x.numpy().astype(np.float64)]
+    rows64 = x.numpy().astype(np.float64)
+    if name == "prod":  # the reference rounds its partial products in the dtype
+        expected = [_ref_prod([float(v) for v in row], dtype) for row in rows64]
+    else:
+        expected = [ref([float(v) for v in row]) for row in rows64]
     assert_ieee_close(y.numpy(), [e[0] for e in expected], 8 * tol(dtype), f"{name} value")
     assert_ieee_close(gx, [e[1] for e in expected], 8 * tol(dtype), f"{name} gradient")

@@ -404,6 +404,41 @@ def test_anomaly_mode_off_changes_nothing(backend):
         x.sqrt()
 
 
+def test_anomaly_mode_swaps_apply_and_always_restores_it():
+    # The mode replaces Function.apply while it is on (so that off, recording pays
+    # nothing for it): the plain method must come back on every way out of the block.
+    from tinynet.tensor import Function
+
+    plain = Function.apply
+    with tn.detect_anomaly():
+        assert Function.apply != plain
+        with tn.detect_anomaly():  # nested: leaving the inner block keeps the mode on
+            pass
+        assert Function.apply != plain
+        with pytest.raises(tn.AnomalyError):
+            tn.tensor([-1.0]).sqrt()  # checked even when nothing requires grad
+    assert Function.apply == plain
+    with pytest.raises(ZeroDivisionError), tn.detect_anomaly():
+        1 / 0
+    assert Function.apply == plain
+    with np.errstate(invalid="ignore"):
+        tn.tensor([-1.0]).sqrt()  # off again: IEEE nan, no error
+
+
+def test_grad_is_a_copy_of_a_shared_engine_array(backend):
+    # ``a + b`` hands one array to both inputs; each .grad must still be its own
+    a = tn.tensor([1.0, 2.0], requires_grad=True)
+    b = tn.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert not np.shares_memory(host(a.grad), host(b.grad))
+    assert a.grad is a.grad  # wrapped (and copied) once, then the same Tensor
+    a.grad.zero_()
+    np.testing.assert_array_equal(host(b.grad), [1.0, 1.0])
+    (a + b).sum().backward()  # accumulation makes new arrays, never writes in place
+    np.testing.assert_array_equal(host(a.grad), [1.0, 1.0])
+    np.testing.assert_array_equal(host(b.grad), [2.0, 2.0])
+
+
 def test_grad_of_a_sum_can_be_changed_in_place(backend):
     # the gradient of a sum is a broadcast (read-only) view; in-place changes copy it first
     x = tn.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)

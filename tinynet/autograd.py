@@ -26,13 +26,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from tinynet import tensor as _tensor_module
 from tinynet.backend import HOST_ARRAY_TYPES, asarray, backend_name, xp
 from tinynet.tensor import (
     _FREED,
     Function,
     Tensor,
     _Anomaly,
-    _Clock,
+    _clock_now,
     _is_weak,
     enable_grad,
     unbroadcast,
@@ -224,32 +225,99 @@ def _backprop(
     """
     if create_graph:
         with enable_grad():  # the gradient computation itself is recorded
-            return _backprop_loop(outputs, seeds, retain_graph, True, capture)
-    return _backprop_loop(outputs, seeds, retain_graph, False, capture)
+            return _backprop_general(outputs, seeds, retain_graph, True, capture)
+    if capture is not None:
+        return _backprop_general(outputs, seeds, retain_graph, False, capture)
+    _backprop_plain(outputs, seeds, retain_graph)
+    return {}
 
 
-def _backprop_loop(
+def _backprop_plain(outputs: Sequence[Tensor], seeds: Sequence[Any], retain_graph: bool) -> None:
+    """The chain rule of ``loss.backward()``: adjoints accumulated into ``.grad``.
+
+    This loop is the hot path of every training step, so it is the engine with nothing
+    else: arrays in, arrays out, and the rare cases (an in-place change since the
+    forward, anomaly mode, a gradient to sum over broadcast axes) behind one test each.
+    :func:`_backprop_general` is the same walk with ``tn.grad``'s capture and
+    ``create_graph``'s recorded gradients added.
+    """
+    order = _topological_order(outputs)
+    grads = {id(outputs[0]): seeds[0]} if len(outputs) == 1 else _seed_grads(outputs, seeds)
+    now = _tensor_module._clock  # nothing changes in place during backward: read it once
+    anomaly = _Anomaly.enabled
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        ctx = node._ctx
+        if ctx is None or node._retain:
+            # The array itself, not a copy, though it may be shared with another
+            # gradient (``a + b`` passes one array to both inputs) or be a view:
+            # nothing in tinynet writes into a stored gradient, and ``Tensor.grad``
+            # copies it on first access, so every ``.grad`` a user sees is an array
+            # of its own while a training step (whose optimizer reads the arrays)
+            # never pays for the copies.
+            previous = node._grad
+            if previous is not None:
+                g = (previous.data if type(previous) is Tensor else previous) + g
+            node._grad = g
+            if ctx is None:
+                continue
+        if ctx._tick != now:  # something was changed in place since this forward
+            _check_versions(node, ctx)
+        parent_grads = ctx.backward(g)  # (a user's backward checks its own result)
+        if anomaly:
+            _anomaly_backward(ctx, parent_grads)
+        for parent, pg in zip(ctx.inputs, parent_grads):
+            if pg is None or not parent.requires_grad:
+                continue
+            shape = parent.data.shape
+            if pg.shape != shape:
+                try:
+                    pg = unbroadcast(pg, shape)
+                except ValueError:
+                    raise _contract_error(ctx, parent, pg, "shape") from None
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = pg if previous is None else previous + pg
+        if not retain_graph:
+            # Drop the Function (and with it the saved arrays and the links to the
+            # inputs) so memory is released as soon as backward has passed.
+            node._ctx = _FREED
+
+
+def _seed_grads(outputs: Sequence[Tensor], seeds: Sequence[Any]) -> dict[int, Any]:
+    """The adjoints of the outputs, keyed by ``id`` (an output given twice: summed)."""
+    if len(outputs) == 1:
+        return {id(outputs[0]): seeds[0]}
+    grads: dict[int, Any] = {}
+    for out, seed in zip(outputs, seeds):
+        previous = grads.get(id(out))
+        grads[id(out)] = seed if previous is None else previous + seed
+    return grads
+
+
+def _backprop_general(
     outputs: Sequence[Tensor],
     seeds: Sequence[Any],
     retain_graph: bool,
     create_graph: bool,
     capture: set[int] | None,
 ) -> dict[int, Any]:
-    # This loop is the hot path of every training step: it is written for speed
-    # (locals, no helper calls on the common path); the rare cases call helpers.
+    """:func:`_backprop_plain` with ``tn.grad``'s *capture* and ``create_graph`` added.
+
+    With *capture* (a set of ids) the adjoints of those tensors are returned, each a
+    gradient of its own (:func:`_own`), and no ``.grad`` is touched. With
+    *create_graph* every gradient is a Tensor computed by ``backward_graph``, so the
+    result can be differentiated again.
+    """
     if create_graph:
         from tinynet.ops.reductions import sum_to  # (ops import this module)
     order = _topological_order(outputs)
-    if len(outputs) == 1:
-        grads: dict[int, Any] = {id(outputs[0]): seeds[0]}
-    else:
-        grads = {}
-        for out, seed in zip(outputs, seeds):
-            previous = grads.get(id(out))
-            grads[id(out)] = seed if previous is None else previous + seed
+    grads = _seed_grads(outputs, seeds)
     captured: dict[int, Any] = {}
     handed_out: set[int] = set()  # ids of the arrays given out as gradients so far
-    now = _Clock.now  # nothing changes in place during backward: read the clock once
+    now = _clock_now()  # nothing changes in place during backward: read the clock once
     anomaly = _Anomaly.enabled
     for node in reversed(order):
         g = grads.pop(id(node), None)
@@ -261,15 +329,8 @@ def _backprop_loop(
                 g = _own(g, handed_out)
                 captured[id(node)] = g
                 # an input may itself depend on another input: keep going below it
-        elif ctx is None or node._retain:
-            if create_graph:
-                _store_grad(node, g, handed_out)
-            else:
-                g = _own_array(g, handed_out)
-                previous = node._grad
-                if previous is not None:
-                    g = (previous.data if type(previous) is Tensor else previous) + g
-                node._grad = g  # the array; Tensor.grad wraps it on first access
+        elif ctx is None or node._retain:  # (here create_graph is True)
+            _store_grad(node, g, handed_out)
         if ctx is None:
             continue
         if ctx._tick != now:  # something was changed in place since this forward
@@ -277,12 +338,8 @@ def _backprop_loop(
         if create_graph:
             parent_grads = _checked_graph_result(ctx, ctx.backward_graph(g, node))
         else:
+            # (a user's backward checks its own result: see Function.__init_subclass__)
             parent_grads = ctx.backward(g)
-            # A user's Function gets the whole contract checked (count, types, dtypes,
-            # shapes); tinynet's own ops are property-tested for it, op by op and dtype
-            # by dtype (tests/test_ops_edge_values.py), so the hot path skips the dtypes.
-            if not ctx._trusted:
-                parent_grads = _checked_backward_result(ctx, parent_grads)
         if anomaly:
             _anomaly_backward(ctx, parent_grads)
         for parent, pg in zip(ctx.inputs, parent_grads):
@@ -508,11 +565,11 @@ def detect_anomaly() -> Iterator[None]:
             loss.backward()
     """
     previous = _Anomaly.enabled
-    _Anomaly.enabled = True
+    _Anomaly.set(True)
     try:
         yield
     finally:
-        _Anomaly.enabled = previous
+        _Anomaly.set(previous)
 
 
 def _user_frame() -> str:
@@ -542,8 +599,12 @@ def _non_finite(array: Any) -> str | None:
     return " and ".join(w for w, f in (("nan", has_nan), ("inf", has_inf)) if f)
 
 
-def _anomaly_forward(fn: Function, tensors: Sequence[Tensor], out: Any) -> None:
-    fn._where = _user_frame()
+def _anomaly_forward(
+    cls: type[Function], fn: Function | None, tensors: Sequence[Tensor], out: Any
+) -> None:
+    where = _user_frame()
+    if fn is not None:  # recorded: its backward names the same line
+        fn._where = where
     bad = _non_finite(out)
     if bad is None:
         return
@@ -556,8 +617,8 @@ def _anomaly_forward(fn: Function, tensors: Sequence[Tensor], out: Any) -> None:
         else "; every input was finite, so this operation made them"
     )
     raise AnomalyError(
-        f"detect_anomaly: the forward of {type(fn).__name__} produced {bad} "
-        f"(inputs: {shapes}){cause}; called from {fn._where}"
+        f"detect_anomaly: the forward of {cls.__name__} produced {bad} "
+        f"(inputs: {shapes}){cause}; called from {where}"
     )
 
 

@@ -49,6 +49,7 @@ Differences from PyTorch, stated once here:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -122,24 +123,44 @@ def enable_grad() -> Iterator[None]:
         _GradMode.enabled = previous
 
 
+def _contract_checked(backward: Any) -> Any:
+    """*backward* (a user's ``Function.backward``), with its result checked by the engine."""
+
+    @functools.wraps(backward)
+    def checked_backward(self: Function, grad: Any) -> tuple[Any, ...]:
+        return _autograd._checked_backward_result(self, backward(self, grad))
+
+    return checked_backward
+
+
 class _Anomaly:
     """On inside :func:`tinynet.autograd.detect_anomaly`: every operation checks its result."""
 
     enabled = False
 
+    @classmethod
+    def set(cls, on: bool) -> None:
+        cls.enabled = on
+        # The mode swaps ``Function.apply`` for a checking version instead of testing
+        # a flag inside it: with the mode off, recording an operation costs exactly
+        # what it would cost if anomaly mode did not exist.
+        methods = vars(Function)
+        Function.apply = methods["_apply_checking_anomalies" if on else "_apply_plain"]
+
 
 # --------------------------------------------------------------------------- versions
-class _Clock:
-    """A global counter of in-place changes.
+# A global counter of in-place changes. Every in-place change of a tensor's array
+# stamps the tensor with the next tick (``Tensor._version``); every recorded operation
+# notes the tick at its forward (``Function._tick``). A backward that finds an input
+# stamped *after* its forward knows that the array it saved was modified, and refuses
+# to return a wrong gradient. One integer per operation, read from a module global
+# (the cheapest read Python has), so recording stays as cheap as before.
+_clock = 0
 
-    Every in-place change of a tensor's array stamps the tensor with the next tick
-    (``Tensor._version``); every recorded operation notes the tick at its forward
-    (``Function._tick``). A backward that finds an input stamped *after* its forward
-    knows that the array it saved was modified, and refuses to return a wrong gradient.
-    One integer per operation, so recording stays as cheap as before.
-    """
 
-    now = 0
+def _clock_now() -> int:
+    """The current tick of the in-place clock (read once per backward)."""
+    return _clock
 
 
 # --------------------------------------------------------------------------- Function
@@ -182,13 +203,15 @@ class Function:
     # Whether integer inputs stay integer (``int + int``) or are first converted to
     # the default float dtype (``int / int``, ``exp(int)``, ``mean(int)``).
     keeps_integers: bool = False
-    # tinynet's own ops are property-tested to return fresh arrays of the right
-    # dtype; a user's Function gets the full contract check on every backward.
-    _trusted: bool = False
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls._trusted = cls.__module__.startswith("tinynet.")
+        # A backward written outside tinynet gets the whole contract checked on every
+        # call (count, types, dtypes, shapes: see ``_checked_backward_result``).
+        # tinynet's own ops are property-tested for it, op by op and dtype by dtype
+        # (tests/test_ops_edge_values.py), so the engine's loop tests nothing per node.
+        backward = vars(cls).get("backward")
+        if backward is not None and not cls.__module__.startswith("tinynet."):
+            cls.backward = _contract_checked(backward)
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -212,6 +235,11 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **options: Any) -> Tensor:
+        """Run the operation on *inputs* and record it in the graph if a gradient is needed.
+
+        Inside :func:`tinynet.detect_anomaly` this is replaced by a checking version
+        (see ``_Anomaly.set``), so with the mode off it pays nothing for the mode.
+        """
         fn = cls(**options) if options else cls()
         tensors = _as_tensors(cls, inputs)
         try:
@@ -224,8 +252,6 @@ class Function:
             if not message.startswith(f"{name}:"):  # an op's own message names it already
                 message = f"{name}: {message}"
             raise ValueError(f"{message} (input shapes {shapes})") from exc
-        if _Anomaly.enabled:
-            _autograd._anomaly_forward(fn, tensors, out)
         requires = False
         if _GradMode.enabled:
             for t in tensors:  # a plain loop: any() with a generator costs more here
@@ -235,8 +261,19 @@ class Function:
         result = Tensor._wrap(out, requires)
         if requires:
             fn.inputs = tensors
-            fn._tick = _Clock.now
+            fn._tick = _clock
             result._ctx = fn
+        return result
+
+    _apply_plain = apply  # what ``apply`` is again when anomaly mode ends
+
+    @classmethod
+    def _apply_checking_anomalies(cls, *inputs: Any, **options: Any) -> Tensor:
+        """``apply`` inside :func:`tinynet.detect_anomaly`: the result is checked for nan/inf."""
+        result = Function._apply_plain.__func__(cls, *inputs, **options)
+        fn = result._ctx  # None when nothing needs a gradient
+        tensors = fn.inputs if fn is not None else _as_tensors(cls, inputs)
+        _autograd._anomaly_forward(cls, fn, tensors, result.data)
         return result
 
 
@@ -408,8 +445,9 @@ class Tensor:
 
     def _bump_version(self) -> None:
         """Record that ``self.data`` was just changed in place (see the version counter)."""
-        _Clock.now += 1
-        self._version = _Clock.now
+        global _clock
+        _clock += 1
+        self._version = _clock
 
     # ----------------------------------------------------------------- properties
     @property
@@ -424,9 +462,12 @@ class Tensor:
         g = self._grad
         if g is None or type(g) is Tensor:
             return g
-        # The engine stores the plain array (the optimizers read only the array, so a
-        # training step never pays for a Tensor object); it is wrapped once, on demand.
-        g = Tensor._wrap(g, False)
+        # The engine stores the plain array it computed (the optimizers only read it, so
+        # a training step pays for neither a Tensor nor a copy). That array may be
+        # shared with another tensor's gradient (``a + b`` hands one array to both) or
+        # be a read-only view, so the first access copies it: every ``.grad`` is an
+        # array of its own, and zeroing one in place never changes another.
+        g = Tensor._wrap(g.copy(), False)
         self._grad = g
         return g
 
@@ -561,9 +602,7 @@ class Tensor:
         """
         if grad is None and not create_graph and self.requires_grad and self.data.size == 1:
             # the common case, one call shorter: loss.backward()
-            _autograd._backprop_loop(
-                (self,), (xp.ones_like(self.data),), bool(retain_graph), False, None
-            )
+            _autograd._backprop_plain((self,), (xp.ones_like(self.data),), retain_graph)
         else:
             _autograd.backward(self, grad, retain_graph, create_graph)
 
@@ -843,9 +882,8 @@ class Tensor:
     def _writable_data(self) -> Any:
         """``self.data``, first copied if it is a read-only view.
 
-        The engine may store a read-only view as a ``.grad`` (the broadcast gradient
-        of a sum, which nothing else holds); the first in-place change gives the
-        tensor an array of its own instead of failing.
+        A tensor made by wrapping a read-only array (a broadcast view, say) gets an
+        array of its own at its first in-place change instead of failing.
         """
         data = self.data
         flags = getattr(data, "flags", None)
@@ -864,6 +902,8 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        if dim is None and keepdim is None:  # numpy's spelling: nothing to resolve
+            return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
         return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(
@@ -874,6 +914,8 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        if dim is None and keepdim is None:  # numpy's spelling: nothing to resolve
+            return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
         return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def max(

@@ -178,7 +178,7 @@ class Module:
     def zero_grad(self) -> None:
         """Set ``.grad`` of every parameter to ``None`` (as PyTorch's default ``set_to_none``)."""
         for p in self.parameters():
-            p.grad = None
+            p._grad = None  # what ``p.grad = None`` does, without the setter's call
 
     def train(self, mode: bool = True) -> Module:
         """Set the ``training`` flag of this module and all submodules; returns ``self``.

@@ -82,7 +82,10 @@ class CrossEntropy(Function):
 
     def forward(self, z: Any, y: Any = None) -> Any:
         m = z.max(axis=1, keepdims=True)
-        limit = bool((m == xp.inf).any())
+        # Is some row's max +inf? One reduction answers it (cheaper than testing every
+        # row), unless a NaN row hides the answer from max(): then test the rows.
+        top = m.max()
+        limit = bool(top == xp.inf) or (bool(top != top) and bool((m == xp.inf).any()))
         if limit or y is not None:
             # a +inf logit makes inf - inf below (replaced by the limit), a -inf one
             # 0 * -inf with a probability target: IEEE answers that must not warn. The

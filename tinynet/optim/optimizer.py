@@ -164,7 +164,7 @@ class Optimizer:
         """
         for group in self.param_groups:
             for p in group["params"]:
-                p.grad = None
+                p._grad = None  # what ``p.grad = None`` does, without the setter's call
 
     def step(self, trace: bool | None = None) -> None:
         """Update every parameter that has a gradient (those with ``.grad is None`` are skipped).
@@ -196,7 +196,9 @@ class Optimizer:
         """
         wd = group["weight_decay"]
         for p in group["params"]:
-            g = p._grad_array()
+            g = p._grad  # the array the engine stored, or a Tensor once .grad was read
+            if type(g) is Tensor:
+                g = g.data
             if g is not None:
                 yield p, (g if wd == 0 else g + wd * p.data)
 
