@@ -557,7 +557,8 @@ def detect_anomaly() -> Iterator[None]:
     input was already non-finite (then the problem is upstream, e.g. in the data), and
     the line of *your* code that called it; in backward, the line that created the
     operation in the forward. Outside the block nothing is checked and nothing is
-    paid but one flag test per operation. It slows every operation down, so use it to
+    paid: the block swaps ``Function.apply`` for a checking version and swaps it back on
+    the way out (however it is left). It slows every operation down, so use it to
     debug, not to train::
 
         with tn.detect_anomaly():
