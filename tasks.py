@@ -93,7 +93,8 @@ def main(argv: list[str]) -> None:
         ensure_env("dev")
         run(PY, "-m", "ruff", "check", ".")
         workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
-        run(PY, "-m", "pytest", "-n", workers, *rest)
+        # loadgroup: tests marked xdist_group share a worker (the docs tests build the site once)
+        run(PY, "-m", "pytest", "-n", workers, "--dist", "loadgroup", *rest)
         if not rest:
             # The backend-dependent tests again, on the CPU test double of cupy's
             # host/device boundary (tinynet/_standin.py; not a GPU).

@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from docutils import nodes
+from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.pycode import ModuleAnalyzer
+from sphinx.util.docutils import SphinxDirective
 
 DOCS = Path(__file__).resolve().parent
 ROOT = DOCS.parent
@@ -45,6 +47,11 @@ extensions = [
 # docs/notebooks is a symbolic link to ../notebooks: the teaching notebooks are rendered
 # from the files the repository tests, never from a copy. Their plain-text sources
 # (NN_name.py) are not documents; notebooks/README.md is replaced by docs/notebooks.md.
+if not (DOCS / "notebooks" / "01_autograd_from_scratch.ipynb").is_file():
+    raise RuntimeError(
+        "docs/notebooks must be the symbolic link to ../notebooks (a checkout without "
+        "symlink support has a small text file there instead: enable core.symlinks)"
+    )
 exclude_patterns = [
     "_build",
     "notebooks/README.md",
@@ -250,7 +257,43 @@ def _reexported_constant_doc(
                 return
 
 
+# -- the names a package re-exports ----------------------------------------------------------
+
+
+class ReexportsDirective(SphinxDirective):
+    """``.. tinynet-reexports:: tinynet``: every name in a package's ``__all__``, linked.
+
+    Each is documented where it is defined (the links resolve through
+    :func:`_resolve_reexport`), so this list stays complete without repeating them.
+    """
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        package = importlib.import_module(self.arguments[0])
+        kinds: dict[str, list[str]] = {"Classes": [], "Functions": [], "Modules": [], "Data": []}
+        for name in package.__all__:
+            obj = getattr(package, name)
+            full = f"{package.__name__}.{name}"
+            if inspect.ismodule(obj) and obj.__name__.startswith("tinynet"):
+                kinds["Modules"].append(f":py:mod:`{obj.__name__}`")
+            elif inspect.isclass(obj):
+                kinds["Classes"].append(f":py:class:`~{full}`")
+            elif callable(obj) and not inspect.ismodule(obj):
+                kinds["Functions"].append(f":py:func:`~{full}`")
+            else:
+                kinds["Data"].append(f":py:data:`~{full}`")
+        text = "\n".join(
+            f"**{kind}**: {', '.join(refs)}\n" for kind, refs in kinds.items() if refs
+        )
+        container = nodes.container()
+        lines = StringList(text.splitlines(), self.get_source_info()[0])
+        self.state.nested_parse(lines, self.content_offset, container)
+        return container.children
+
+
 def setup(app: Any) -> dict[str, Any]:
+    app.add_directive("tinynet-reexports", ReexportsDirective)
     app.connect("doctree-read", _register_raw_anchors)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("autodoc-skip-member", _skip_operation_internals)

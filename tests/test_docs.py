@@ -47,6 +47,9 @@ needs_sphinx = pytest.mark.skipif(
     reason=f"building the docs needs {', '.join(MISSING)} (pip install -e '.[docs]', "
     "Python >= 3.11)",
 )
+# the tests that read the built site run in one pytest-xdist worker, so the site is built
+# once (tasks.py test distributes with --dist loadgroup)
+on_the_site = pytest.mark.xdist_group("docs-site")
 
 # Modules whose names are documented through the package that exports them: the API
 # reference shows ``tinynet.nn.Module``, not ``tinynet.nn.module.Module``. Every name in
@@ -146,6 +149,7 @@ def inventory(site: Path) -> dict[str, tuple[str, str]]:
 
 @needs_sphinx
 @pytest.mark.slow
+@on_the_site
 def test_docs_build_without_warnings(site: Path) -> None:
     assert (site / "index.html").is_file()
     for page in ("api/index", "notebooks", "errata", "sources", "benchmarks",
@@ -173,6 +177,7 @@ def names_to_document() -> Iterator[tuple[str, str]]:
 
 @needs_sphinx
 @pytest.mark.slow
+@on_the_site
 def test_every_public_name_is_in_the_api_reference(
     inventory: dict[str, tuple[str, str]],
 ) -> None:
@@ -218,6 +223,7 @@ REMOTE = re.compile(r"^(https?:)?//", re.IGNORECASE)
 
 @needs_sphinx
 @pytest.mark.slow
+@on_the_site
 def test_pages_load_nothing_from_the_network(site: Path) -> None:
     remote = []
     for page in site.rglob("*.html"):
@@ -233,6 +239,7 @@ def test_pages_load_nothing_from_the_network(site: Path) -> None:
 
 @needs_sphinx
 @pytest.mark.slow
+@on_the_site
 def test_formulas_are_typeset_by_the_bundled_mathjax(site: Path) -> None:
     page = site / "api" / "ops_trigonometric.html"
     html = page.read_text(encoding="utf-8")
@@ -250,6 +257,7 @@ def test_formulas_are_typeset_by_the_bundled_mathjax(site: Path) -> None:
 
 @needs_sphinx
 @pytest.mark.slow
+@on_the_site
 def test_notebooks_are_pages_with_their_stored_outputs(site: Path) -> None:
     notebooks = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     assert len(notebooks) >= 10
