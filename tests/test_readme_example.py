@@ -1,6 +1,7 @@
-"""The training example of the nn documentation must run as written and actually train.
+"""The README's first look must run as written and actually train.
 
-The block fenced as ```python readme-example is taken from README.md.
+The block fenced as ```python readme-example is taken from README.md. (The examples of
+the user guide, docs/guide/*.md, run in tests/test_guide_examples.py.)
 """
 
 from __future__ import annotations
