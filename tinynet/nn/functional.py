@@ -59,7 +59,7 @@ CLAMP_EPS = 1e-7
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    r"""$y = xW + b$ with ``weight`` of shape ``(in_features, out_features)``.
+    r""":math:`y = xW + b` with ``weight`` of shape ``(in_features, out_features)``.
 
     The row-vector convention of docs/sources.md F7 (seed 004 §4.1). PyTorch's
     ``F.linear`` computes :math:`xW^\top + b` with ``weight`` of shape ``(out, in)``.
