@@ -551,6 +551,8 @@ class Tensor:
             Keep the graph so that backward can run through it again. By default the
             graph is freed as it is consumed, which releases the saved arrays.
 
+        Notes
+        -----
         Gradients are **added** to existing ``.grad`` values, as in PyTorch; call
         ``zero_grad()`` between steps.
 

@@ -254,6 +254,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         ``'mean'`` over the :math:`N` samples (default; the average of docs/sources.md F12,
         seed 004 §4.1), ``'sum'``, or ``'none'`` (shape ``(N,)``).
 
+    Notes
+    -----
     Computed by the fused :class:`~tinynet.ops.losses.CrossEntropy` operation (log-sum-exp forward,
     :math:`(\mathrm{softmax}(z)-y)/N` backward), stable for logits of any size.
     Differences from PyTorch: only 2-D inputs; no ``weight``, ``ignore_index`` or

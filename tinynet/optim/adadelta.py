@@ -93,6 +93,8 @@ class Adadelta(Optimizer):
         :math:`g_t`, :math:`E[g^2]_t`, :math:`\Delta x_t` (Zeiler's signed update, before
         ``lr``), :math:`E[\Delta x^2]_t` and :math:`x_{t+1}`.
 
+    Notes
+    -----
     State per parameter: ``step``, ``square_avg`` (:math:`E[g^2]`), ``acc_delta``
     (:math:`E[\Delta x^2]`), the names PyTorch uses.
     """

@@ -47,7 +47,7 @@ from tinynet.tensor import Tensor
 
 __all__ = ["Optimizer"]
 
-#: The type of one parameter group: ``{"params": [Tensor, ...], "lr": 0.1, ...}``.
+#: The type of one parameter group -- ``{"params": [Tensor, ...], "lr": 0.1, ...}``.
 ParamGroup = dict[str, Any]
 
 

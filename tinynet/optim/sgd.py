@@ -74,6 +74,8 @@ class SGD(Optimizer):
         ``update`` (the amount subtracted, :math:`\alpha d_t`) and ``param`` (after the
         step) in :attr:`last_trace`.
 
+    Notes
+    -----
     Bad hyperparameters raise ``ValueError`` at construction, including two that
     PyTorch accepts but that silently ruin training: ``momentum >= 1`` (the velocity
     never forgets a gradient, :math:`b_t = \sum_s g_s` at :math:`\mu = 1`, and grows
