@@ -15,7 +15,7 @@ The gradients are the same formulas evaluated in IEEE arithmetic, except where t
 formula hits :math:`0\cdot\infty` at a point where the derivative has a well-defined
 limit (the powers below say which). Such inf/NaN results are the correct answers. Where
 tinynet's own formula would make numpy warn about them (``0 * inf`` inside a gradient,
-say), the warning is silenced locally (:func:`ieee`). The hot-path operations (``+ - * /``,
+say), the warning is silenced locally (:func:`!ieee`). The hot-path operations (``+ - * /``,
 ``@``, the fused affine map, sums and means) do not pay for that: with inf or NaN among
 their operands numpy warns exactly as it would for the same array expression. Use
 ``tinynet.detect_anomaly()`` to find where a NaN first appears.

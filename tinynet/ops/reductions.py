@@ -348,7 +348,7 @@ class Prod(Function):
 
     Second derivative: :math:`\partial^2 y / \partial x_i \partial x_k = \prod_{j \ne i,k} x_j`
     (:math:`i \ne k`), 0 on the diagonal; ``backward_graph`` records the products of the
-    others as a :class:`_ProdOthers` node, which is differentiable again.
+    others as a :class:`!_ProdOthers` node, which is differentiable again.
     """
 
     local_derivatives = ("∂y/∂x_i = prod of the others",)

@@ -90,7 +90,7 @@ class Adam(Optimizer):
         :math:`\lambda \ge 0`.
     trace:
         Record ``g, m, v, m_hat, v_hat, update, param`` per updated parameter in
-        :attr:`last_trace`, where ``update`` is the amount subtracted,
+        :attr:`~tinynet.optim.Optimizer.last_trace`, where ``update`` is the amount subtracted,
         :math:`\alpha\hat m_t/(\sqrt{\hat v_t}+\epsilon)`, and ``param`` is :math:`\theta_t`.
 
     Notes

@@ -72,7 +72,7 @@ class SGD(Optimizer):
         Record, for each updated parameter, ``g`` (the gradient actually used, weight
         decay included), ``velocity`` (:math:`b_t`, or ``None`` without momentum),
         ``update`` (the amount subtracted, :math:`\alpha d_t`) and ``param`` (after the
-        step) in :attr:`last_trace`.
+        step) in :attr:`~tinynet.optim.Optimizer.last_trace`.
 
     Notes
     -----
