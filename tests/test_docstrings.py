@@ -33,6 +33,9 @@ MATH_DIRECTIVE = re.compile(r"^(?P<indent>[ \t]*)\.\. math::(?P<rest>.*)$")
 # Control characters other than the newline: in a docstring they come from an escape
 # such as \f, \b, \t, \r, \v or \a in a string that should have been raw.
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
+# In the source of a non-raw literal: an escape other than \\, \", \' and a backslash at
+# the end of a line. \n is the one that leaves no control character behind ("\nabla").
+ESCAPE = re.compile(r"\\[^\\\"'\n]")
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Docstring:
     line: int
     owner: str
     text: str
+    literal: str = ""
 
     def where(self) -> str:
         return f"{self.path}:{self.line} ({self.owner})"
@@ -61,7 +65,9 @@ def docstrings_in(source: str, path: str) -> list[Docstring]:
             and isinstance(body[0].value, ast.Constant)
             and isinstance(body[0].value.value, str)
         ):
-            found.append(Docstring(path, body[0].value.lineno, owner, body[0].value.value))
+            value = body[0].value
+            literal = ast.get_source_segment(source, value) or ""
+            found.append(Docstring(path, value.lineno, owner, value.value, literal))
         for child in ast.iter_child_nodes(node):
             if isinstance(child, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 visit(child, f"{owner}.{child.name}")
@@ -117,6 +123,12 @@ def problems(doc: Docstring) -> list[str]:
         found.append(
             f"control character {match.group(0)!r} in {context!r}: make it a raw string r\"\"\"...\"\"\""
         )
+    prefix = re.match(r"[A-Za-z]*", doc.literal).group(0)
+    if "r" not in prefix.lower():
+        for match in ESCAPE.finditer(doc.literal.replace("\\\\", "")):
+            found.append(
+                f"escape {match.group(0)!r} in a non-raw docstring: make it r\"\"\"...\"\"\""
+            )
     if len(MATH_ROLE_START.findall(doc.text)) != len(MATH_ROLE.findall(doc.text)):
         found.append(":math:` role without its closing backquote")
     for latex in math_pieces(doc.text):
@@ -187,6 +199,7 @@ def test_correct_docstrings_pass():
         ('def f():\n    r"""Display\n\n    $$y = x^2$$\n    """\n', "dollar math"),
         ('class A:\n    def f(self):\n        """:math:`\\frac{1}{2}`."""\n', "control character"),
         ('"""Angle :math:`\\theta`."""\n', "control character"),
+        ('def f():\n    """Gradient :math:`\\nabla f`."""\n', "non-raw docstring"),
         ('def f():\n    r""":math:`\\frac{1}{2` half."""\n', "unbalanced braces"),
         ('def f():\n    r""":math:`x}` ."""\n', "unbalanced braces"),
         ('def f():\n    r"""A\n\n    .. math::\n\n        e^{x\n\n    After.\n    """\n', "unbalanced"),
