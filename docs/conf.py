@@ -1,0 +1,253 @@
+"""Sphinx configuration for tinynet's documentation site.
+
+Build it with ``python3 tasks.py docs`` (or ``python -m sphinx -W --keep-going -b html docs
+docs/_build/html``); the entry page is ``docs/_build/html/index.html``. The site works
+when opened from disk without a network: MathJax is served from ``_static`` (copied from
+the ``sphinx-mathjax-offline`` package), never from a CDN.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.pycode import ModuleAnalyzer
+
+DOCS = Path(__file__).resolve().parent
+ROOT = DOCS.parent
+# autodoc imports the tinynet of this checkout, not an installed copy
+sys.path.insert(0, str(ROOT))
+
+import tinynet  # noqa: E402
+from tinynet.tensor import Function  # noqa: E402
+
+project = "tinynet"
+author = "tinynet developers"
+copyright = "tinynet developers"  # noqa: A001 (Sphinx's name for it)
+release = tinynet.__version__
+version = release
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+    "myst_nb",
+]
+
+# -- sources ---------------------------------------------------------------------------
+# docs/notebooks is a symbolic link to ../notebooks: the teaching notebooks are rendered
+# from the files the repository tests, never from a copy. Their plain-text sources
+# (NN_name.py) are not documents; notebooks/README.md is replaced by docs/notebooks.md.
+exclude_patterns = [
+    "_build",
+    "notebooks/README.md",
+    "notebooks/*.py",
+    "notebooks/.ipynb_checkpoints",
+]
+root_doc = "index"
+
+# -- MyST and notebooks ----------------------------------------------------------------
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+myst_heading_anchors = 4
+# notebooks are shown with the outputs stored in them (notebooks/sync.py makes them)
+nb_execution_mode = "off"
+
+# -- API reference ---------------------------------------------------------------------
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_format = "short"
+autodoc_preserve_defaults = True
+# an operation's undocumented backward_graph is not shown again with Function's docstring
+autodoc_inherit_docstrings = False
+
+
+napoleon_google_docstring = True
+napoleon_numpy_docstring = True
+# Every reference must resolve, except to objects this site does not document: other
+# projects' (no intersphinx: the build runs offline) and tinynet's private modules.
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:.*", r"(?!tinynet\.)[a-z_]\w*(\.\w+)+"),
+    (r"py:.*", r"(.*\.)?_[a-z].*"),
+]
+
+# -- HTML ------------------------------------------------------------------------------
+html_theme = "furo"
+html_title = f"tinynet {release}"
+
+
+def _mathjax_static_dir() -> str:
+    """The folder holding ``mathjax/`` in the ``sphinx-mathjax-offline`` package."""
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise RuntimeError(
+            "the docs need the sphinx-mathjax-offline package (pip install -e '.[docs]')"
+        )
+    return str(Path(spec.origin).parent / "static")
+
+
+# html_static_path folders are copied into _static: this one brings _static/mathjax/
+html_static_path = [_mathjax_static_dir()]
+# SVG output: no web fonts to fetch, so formulas render from file:// in any browser
+mathjax_path = "mathjax/tex-svg.js"
+
+
+# -- raw HTML anchors ------------------------------------------------------------------
+# errata.md and sources.md mark each item with ``<a id="f2"></a>`` (an anchor that works on
+# a code host and that tests/test_links.py checks). MyST copies the raw HTML into the page,
+# so the anchor exists, but it resolves ``[...](errata.md#f2)`` only against headings and
+# labels. Registering each raw id as one of the document's anchors lets those links
+# resolve (and a link to an id that does not exist still fails the build).
+_RAW_ANCHOR = re.compile(r"""<a\s+(?:id|name)=["']([^"']+)["']""")
+
+
+def _register_raw_anchors(app: Any, doctree: nodes.document) -> None:
+    slugs = app.env.metadata[app.env.docname].setdefault("myst_slugs", {})
+    anchors: set[str] = set()
+    for raw in doctree.findall(nodes.raw):
+        if "html" in raw.get("format", "").split():
+            anchors.update(_RAW_ANCHOR.findall(raw.astext()))
+    for anchor in anchors:
+        slugs.setdefault(anchor, (0, anchor, anchor.upper()))
+    # ``[F3](#f3)`` inside the same page: a plain link to the anchor
+    for ref in list(doctree.findall(addnodes.pending_xref)):
+        if ref.get("reftype") == "myst" and ref.get("reftarget") in anchors:
+            link = nodes.reference("", "", *ref.children, internal=True)
+            link["refuri"] = "#" + ref["reftarget"]
+            ref.replace_self(link)
+
+
+# -- references to re-exported names -----------------------------------------------------
+# Each object is documented once, under the module that defines it publicly (``Tensor``
+# under tinynet.tensor, ``exp`` under tinynet.ops). A reference may name it where a
+# program finds it instead (``tinynet.randn``, ``tinynet.nn.Sequential``, ``tinynet.Tensor``)
+# or, inside a class, name a method it inherits (``backward`` in an operation). Sphinx
+# cannot know those are the same objects; this resolver finds the Python object a
+# reference names and, if that object is documented under another name, links there.
+# A reference to something that is not documented anywhere still fails the build.
+
+
+def _import_dotted(name: str) -> Any:
+    """The object a dotted name denotes, importing the longest module prefix; or None."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _documented_names(env: Any) -> dict[int, str]:
+    """id(object) -> the name under which it is documented (rebuilt once per build)."""
+    cache = getattr(env, "_tinynet_documented", None)
+    if cache is None:
+        cache = {}
+        for name, entry in env.get_domain("py").objects.items():
+            if getattr(entry, "aliased", False):
+                continue
+            obj = _import_dotted(name)
+            if obj is not None and not isinstance(obj, (int, float, str, bytes, tuple, bool)):
+                cache.setdefault(id(obj), name)
+        env._tinynet_documented = cache
+    return cache
+
+
+def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
+    if node.get("refdomain") != "py":
+        return None
+    target = node["reftarget"].lstrip("~.")
+    module, cls = node.get("py:module"), node.get("py:class")
+    scopes = [f"{module}.{cls}." if module and cls else "", f"{module}." if module else "", ""]
+    documented = _documented_names(env)
+    for scope in scopes:
+        obj = _import_dotted(scope + target) if scope or "." in target else None
+        if obj is None:
+            continue
+        name = documented.get(id(obj))
+        if name is None and scope.endswith(f"{cls}.") and "." not in target:
+            # a method or attribute named inside a class: the base class that documents it
+            owner = _import_dotted(scope[:-1])
+            for base in getattr(owner, "__mro__", ())[1:]:
+                if target in vars(base) and id(vars(base)[target]) in documented:
+                    name = documented[id(vars(base)[target])]
+                    break
+        if name is None and node["reftype"] == "mod" and inspect.ismodule(obj):
+            # an implementation module (tinynet.nn.module): its public names are documented
+            # with the package that exports them, so the link goes to that package
+            parent = target
+            while name is None and "." in parent:
+                parent = parent.rpartition(".")[0]
+                if parent in env.get_domain("py").modules:
+                    name = parent
+        if name is None:
+            continue
+        domain = env.get_domain("py")
+        return domain.resolve_xref(
+            env, node["refdoc"], app.builder, node["reftype"], name, node, contnode
+        )
+    return None
+
+
+def _skip_operation_internals(
+    app: Any, what: str, name: str, obj: Any, skip: bool, options: Any
+) -> bool | None:
+    """Leave out the undocumented forward/backward of each operation (Add, Exp, ...).
+
+    They implement the contract documented once on :class:`tinynet.tensor.Function`;
+    listing forty bare signatures would bury the docstrings that carry the derivatives.
+    """
+    if what != "class" or getattr(obj, "__doc__", None):
+        return None
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")
+    if not isinstance(module, str) or not module.startswith("tinynet") or "." not in qualname:
+        return None
+    cls = _import_dotted(f"{obj.__module__}.{qualname.rpartition('.')[0]}")
+    if isinstance(cls, type) and issubclass(cls, Function) and cls is not Function:
+        return True
+    return None
+
+
+# -- constants re-exported by a package --------------------------------------------------
+# autodoc reads a constant's ``#:`` comment from the module it is documented under; for
+# ``tinynet.datasets.DIGITS_SHA256`` the comment is in tinynet/datasets/digits.py. This fills
+# in the comment of the submodule that defines the constant.
+
+
+def _reexported_constant_doc(
+    app: Any, what: str, name: str, obj: Any, options: Any, lines: list[str]
+) -> None:
+    if what != "data" or not name.startswith("tinynet."):
+        return
+    package, _, attr = name.rpartition(".")
+    if ("", attr) in ModuleAnalyzer.for_module(package).find_attr_docs():
+        return  # documented where it is defined
+    # otherwise autodoc fell back to the docstring of the value's type (dict, str, ...)
+    lines[:] = []
+    for sub in sorted(m for m in sys.modules if m.startswith(package + ".")):
+        if getattr(sys.modules[sub], attr, None) is obj:
+            comment = ModuleAnalyzer.for_module(sub).find_attr_docs().get(("", attr))
+            if comment:
+                lines.extend(comment)
+                return
+
+
+def setup(app: Any) -> dict[str, Any]:
+    app.connect("doctree-read", _register_raw_anchors)
+    app.connect("missing-reference", _resolve_reexport)
+    app.connect("autodoc-skip-member", _skip_operation_internals)
+    app.connect("autodoc-process-docstring", _reexported_constant_doc)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
