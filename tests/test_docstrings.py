@@ -9,7 +9,8 @@ is a form feed followed by ``rac``, ``"\beta"`` a backspace, ``"\theta"`` a tab,
 do not balance.
 
 The docstrings are read from the source files with :mod:`ast` (no import needed), so
-private helpers and nested functions are checked as well as the public API.
+private helpers and nested functions are checked as well as the public API; the ``#:``
+comments that document constants and attributes are checked for the same math.
 """
 
 from __future__ import annotations
@@ -138,11 +139,29 @@ def problems(doc: Docstring) -> list[str]:
     return found
 
 
+def doc_comments_in(source: str, path: str) -> list[Docstring]:
+    """The ``#:`` comment blocks of one source file: autodoc renders them as attribute docs."""
+    found: list[Docstring] = []
+    block: list[str] = []
+    start = 0
+    for number, line in enumerate([*source.splitlines(), ""], start=1):
+        if line.lstrip().startswith("#:"):
+            if not block:
+                start = number
+            block.append(line.lstrip()[2:].strip())
+        elif block:
+            found.append(Docstring(path, start, "#: comment", "\n".join(block), "r''"))
+            block = []
+    return found
+
+
 def package_docstrings() -> list[Docstring]:
     docs: list[Docstring] = []
     for path in sorted(PACKAGE.rglob("*.py")):
         rel = path.relative_to(ROOT).as_posix()
-        docs.extend(docstrings_in(path.read_text(encoding="utf-8"), rel))
+        source = path.read_text(encoding="utf-8")
+        docs.extend(docstrings_in(source, rel))
+        docs.extend(doc_comments_in(source, rel))
     return docs
 
 
@@ -154,6 +173,8 @@ def test_the_walk_sees_every_module_and_the_math():
     owners = {d.owner for d in docs if d.path == "tinynet/ops/arithmetic.py"}
     assert {"<module>.MatMul", "<module>.PowConst"} <= owners
     assert sum(len(math_pieces(d.text)) for d in docs) > 300
+    comments = [d for d in docs if d.owner == "#: comment" and d.path == "tinynet/testing.py"]
+    assert any(r":math:`\pm\infty`" in d.text for d in comments)
 
 
 def test_docstrings_follow_the_math_convention():
@@ -204,9 +225,12 @@ def test_correct_docstrings_pass():
         ('def f():\n    r""":math:`x}` ."""\n', "unbalanced braces"),
         ('def f():\n    r"""A\n\n    .. math::\n\n        e^{x\n\n    After.\n    """\n', "unbalanced"),
         ('def f():\n    r""":math:`x never closed."""\n', "closing backquote"),
+        ("#: The limit $\\pm\\infty$.\nLIMIT = 1\n", "dollar math"),
+        ("#: A brace :math:`e^{x`\n#: too few.\nE = 1\n", "unbalanced braces"),
     ],
 )
 def test_planted_mistakes_are_caught(source: str, expected: str):
-    (doc,) = [d for d in docstrings_in(source, "planted.py") if d.owner != "<module>" or "Angle" in d.text]
+    docs = docstrings_in(source, "planted.py") + doc_comments_in(source, "planted.py")
+    (doc,) = [d for d in docs if d.owner != "<module>" or "Angle" in d.text]
     found = problems(doc)
     assert found and any(expected in p for p in found), found
