@@ -7,6 +7,8 @@
                                        # stand-in, and tinynet's xp names against cupy's)
     python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
     python3 tasks.py notebooks [ARGS...]  # install tinynet[notebooks]; rebuild and run the notebooks
+    python3 tasks.py docs  [ARGS...]   # install tinynet[docs]; build the documentation site
+                                       # (warnings are errors) into docs/_build/html
 
 The virtual environment lives in ``.venv`` next to this file (override with
 ``TINYNET_VENV``). Installation is repeated only when ``pyproject.toml`` changes.
@@ -73,7 +75,7 @@ def ensure_cupy_api() -> Path:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"train", "test", "bench", "audit", "notebooks"}:
+    if not argv or argv[0] not in {"train", "test", "bench", "audit", "notebooks", "docs"}:
         print(__doc__)
         sys.exit(2)
     task, rest = argv[0], argv[1:]
@@ -107,6 +109,14 @@ def main(argv: list[str]) -> None:
         # notebooks/NN_name.py -> NN_name.ipynb, executed with outputs (see notebooks/README.md)
         ensure_env("notebooks")
         run(PY, ROOT / "notebooks" / "sync.py", *rest)
+    elif task == "docs":
+        # Sphinx 9 and myst-parser 5 need Python >= 3.11
+        if sys.version_info < (3, 11):
+            sys.exit("tasks.py docs: the documentation build needs Python >= 3.11")
+        ensure_env("docs")
+        out = ROOT / "docs" / "_build" / "html"
+        run(PY, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *rest, ROOT / "docs", out)
+        print(f"documentation: {(out / 'index.html').as_uri()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,8 @@ autodoc_inherit_docstrings = False
 
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
+# "str or os.PathLike, optional" in a parameter list: types become references, "optional" text
+napoleon_preprocess_types = True
 # Every reference must resolve, except to objects this site does not document: other
 # projects' (no intersphinx: the build runs offline) and tinynet's private modules.
 nitpicky = True
@@ -169,23 +171,20 @@ def _documented_names(env: Any) -> dict[int, str]:
 def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     if node.get("refdomain") != "py":
         return None
+    objects = env.get_domain("py").objects
+    documented = _documented_names(env)
     target = node["reftarget"].lstrip("~.")
     module, cls = node.get("py:module"), node.get("py:class")
-    scopes = [f"{module}.{cls}." if module and cls else "", f"{module}." if module else "", ""]
-    documented = _documented_names(env)
-    for scope in scopes:
-        obj = _import_dotted(scope + target) if scope or "." in target else None
-        if obj is None:
+    name = None
+    # the class, the module, then the packages above it (a sibling re-exported there)
+    packages = [module.rsplit(".", i)[0] + "." for i in range(1, module.count("."))] if module else []
+    for scope in (f"{module}.{cls}." if module and cls else None, f"{module}." if module else None, *packages, ""):
+        if scope is None or (not scope and "." not in target):
             continue
-        name = documented.get(id(obj))
-        if name is None and scope.endswith(f"{cls}.") and "." not in target:
-            # a method or attribute named inside a class: the base class that documents it
-            owner = _import_dotted(scope[:-1])
-            for base in getattr(owner, "__mro__", ())[1:]:
-                if target in vars(base) and id(vars(base)[target]) in documented:
-                    name = documented[id(vars(base)[target])]
-                    break
-        if name is None and node["reftype"] == "mod" and inspect.ismodule(obj):
+        obj = _import_dotted(scope + target)
+        if obj is not None:
+            name = documented.get(id(obj))
+        if name is None and obj is not None and node["reftype"] == "mod" and inspect.ismodule(obj):
             # an implementation module (tinynet.nn.module): its public names are documented
             # with the package that exports them, so the link goes to that package
             parent = target
@@ -193,13 +192,19 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
                 parent = parent.rpartition(".")[0]
                 if parent in env.get_domain("py").modules:
                     name = parent
-        if name is None:
-            continue
-        domain = env.get_domain("py")
-        return domain.resolve_xref(
-            env, node["refdoc"], app.builder, node["reftype"], name, node, contnode
-        )
-    return None
+        if name is None and cls and scope == f"{module}.{cls}." and "." not in target:
+            # a method or attribute named inside a class: the base class that documents it
+            for base in getattr(_import_dotted(scope[:-1]), "__mro__", ())[1:]:
+                if f"{documented.get(id(base))}.{target}" in objects:
+                    name = f"{documented[id(base)]}.{target}"
+                    break
+        if name is not None:
+            break
+    if name is None:
+        return None
+    return env.get_domain("py").resolve_xref(
+        env, node["refdoc"], app.builder, node["reftype"], name, node, contnode
+    )
 
 
 def _skip_operation_internals(
