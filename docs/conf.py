@@ -108,16 +108,21 @@ html_static_path = [_mathjax_static_dir()]
 mathjax_path = "mathjax/tex-svg.js"
 
 
-# -- raw HTML anchors ------------------------------------------------------------------
-# errata.md and sources.md mark each item with ``<a id="f2"></a>`` (an anchor that works on
-# a code host and that tests/test_links.py checks). MyST copies the raw HTML into the page,
-# so the anchor exists, but it resolves ``[...](errata.md#f2)`` only against headings and
-# labels. Registering each raw id as one of the document's anchors lets those links
-# resolve (and a link to an id that does not exist still fails the build).
+# -- links written as repository paths ------------------------------------------------
+# The Markdown pages link to each other by their paths in the repository, so that the
+# links work on a code host and tests/test_links.py can check them. Two kinds need help:
+#
+# * a page under docs/ that links to ../../notebooks/NN_name.ipynb (the real folder; here
+#   it is the document notebooks/NN_name, through the docs/notebooks link);
+# * errata.md and sources.md mark each item with ``<a id="f2"></a>`` (an anchor that works on
+#   a code host and that tests/test_links.py checks). MyST copies the raw HTML into the
+#   page, so the anchor exists, but it resolves ``[...](errata.md#f2)`` only against
+#   headings and labels. Each raw id becomes one of the document's anchors, so those
+#   links resolve (and a link to an id that does not exist still fails the build).
 _RAW_ANCHOR = re.compile(r"""<a\s+(?:id|name)=["']([^"']+)["']""")
 
 
-def _register_raw_anchors(app: Any, doctree: nodes.document) -> None:
+def _site_links(app: Any, doctree: nodes.document) -> None:
     slugs = app.env.metadata[app.env.docname].setdefault("myst_slugs", {})
     anchors: set[str] = set()
     for raw in doctree.findall(nodes.raw):
@@ -125,6 +130,15 @@ def _register_raw_anchors(app: Any, doctree: nodes.document) -> None:
             anchors.update(_RAW_ANCHOR.findall(raw.astext()))
     for anchor in anchors:
         slugs.setdefault(anchor, (0, anchor, anchor.upper()))
+    # ``[notebook 01](../../notebooks/01_autograd_from_scratch.ipynb)`` from a page in docs/:
+    # the repository path of a notebook, which is the document notebooks/01_... here
+    notebooks = ROOT / "notebooks"
+    for ref in doctree.findall(addnodes.pending_xref):
+        target = ref.get("reftarget", "")
+        if ref.get("reftype") == "myst" and ref.get("refdomain") == "doc" and target.startswith(
+            str(notebooks) + "/"
+        ):
+            ref["reftarget"] = "notebooks/" + target[len(str(notebooks)) + 1 :]
     # ``[F3](#f3)`` inside the same page: a plain link to the anchor
     for ref in list(doctree.findall(addnodes.pending_xref)):
         if ref.get("reftype") == "myst" and ref.get("reftarget") in anchors:
@@ -294,7 +308,7 @@ class ReexportsDirective(SphinxDirective):
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("tinynet-reexports", ReexportsDirective)
-    app.connect("doctree-read", _register_raw_anchors)
+    app.connect("doctree-read", _site_links)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("autodoc-skip-member", _skip_operation_internals)
     app.connect("autodoc-process-docstring", _reexported_constant_doc)
