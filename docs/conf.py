@@ -73,8 +73,6 @@ autodoc_typehints_format = "short"
 autodoc_preserve_defaults = True
 # an operation's undocumented backward_graph is not shown again with Function's docstring
 autodoc_inherit_docstrings = False
-
-
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
 # "str or os.PathLike, optional" in a parameter list: types become references, "optional" text
@@ -83,8 +81,9 @@ napoleon_preprocess_types = True
 # projects' (no intersphinx: the build runs offline) and tinynet's private modules.
 nitpicky = True
 nitpick_ignore_regex = [
-    (r"py:.*", r"(?!tinynet\.)[a-z_]\w*(\.\w+)+"),
-    (r"py:.*", r"(.*\.)?_[a-z].*"),
+    (r"py:.*", r"(numpy|np|torch|hypothesis)(\..+)?"),
+    (r"py:.*", r"(collections|os|types|argparse)\..+"),
+    (r"py:.*", r"(.*\.)?_[^.]*(\..*)?"),
 ]
 
 # -- HTML ------------------------------------------------------------------------------
