@@ -12,7 +12,10 @@ with the same command as the task, warnings as errors, into a temporary folder. 
 3. **It works without a network**: no page loads a script, stylesheet or font from
    another host; MathJax comes from ``_static``, and the formulas are in the pages for
    it to typeset.
-4. **The notebooks are pages, with their stored outputs.**
+4. **Every formula is valid TeX for MathJax**: each one in the built pages is parsed by
+   the bundled MathJax (in Node.js, when ``node`` is installed), so an undefined macro or
+   an unbalanced brace, which a browser would show in red, fails here.
+5. **The notebooks are pages, with their stored outputs.**
 
 Building needs the ``docs`` extra (part of ``dev`` on Python >= 3.11); without Sphinx the
 tests are skipped and say why.
@@ -20,11 +23,14 @@ tests are skipped and say why.
 
 from __future__ import annotations
 
+import html
 import importlib
 import importlib.util
 import inspect
+import json
 import pkgutil
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -253,6 +259,64 @@ def test_formulas_are_typeset_by_the_bundled_mathjax(site: Path) -> None:
     assert ":math:" not in html and ".. math::" not in html
     inline = (site / "errata.html").read_text(encoding="utf-8")
     assert re.search(r'<span class="math[^"]*">\\\(', inline), "no inline formula"
+
+
+# Parses each formula with the bundled MathJax, as the pages' tex-svg.js does (the TeX
+# input with its default packages, undefined macros shown in red), and prints the failures.
+MATHJAX_CHECK = r"""
+const root = process.argv[2];
+require(root + '/node-main.js').init({
+  loader: {paths: {mathjax: root}, load: ['input/tex', 'output/svg', 'adaptors/liteDOM']},
+  tex: {formatError: (jax, err) => { throw err; }},
+}).then(async (MathJax) => {
+  const items = JSON.parse(require('fs').readFileSync(0, 'utf8'));
+  const failures = [];
+  for (const [page, tex, display] of items) {
+    try {
+      const mml = await MathJax.tex2mmlPromise(tex, {display});
+      const red = mml.match(/mathcolor="red"[^>]*>([^<]*)/);
+      if (red || /<merror/.test(mml)) failures.push([page, tex, 'undefined ' + (red ? red[1] : '')]);
+    } catch (err) {
+      failures.push([page, tex, String(err.message || err)]);
+    }
+  }
+  console.log(JSON.stringify(failures));
+});
+"""
+MATH = re.compile(r'<(span|div) class="math notranslate nohighlight"[^>]*>(.*?)</\1>', re.DOTALL)
+
+
+def formulas(site: Path) -> list[tuple[str, str, bool]]:
+    """(page, TeX, display?) for every formula in the built pages."""
+    found = []
+    for page in sorted(site.rglob("*.html")):
+        for _tag, body in MATH.findall(page.read_text(encoding="utf-8")):
+            tex = html.unescape(body).strip()
+            inline = tex.startswith("\\(") and tex.endswith("\\)")
+            if inline or (tex.startswith("\\[") and tex.endswith("\\]")):
+                tex = tex[2:-2]  # Sphinx's delimiters for MathJax
+            found.append((str(page.relative_to(site)), tex, not inline))
+    return found
+
+
+@needs_sphinx
+@pytest.mark.slow
+@on_the_site
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js to run MathJax")
+def test_every_formula_is_valid_tex(site: Path, tmp_path: Path) -> None:
+    found = formulas(site)
+    assert len(found) > 500, "the pages lost their formulas"
+    script = tmp_path / "check.js"
+    script.write_text(MATHJAX_CHECK, encoding="utf-8")
+    result = subprocess.run(
+        ["node", str(script), str((site / "_static" / "mathjax").resolve())],
+        input=json.dumps(found), capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    failures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not failures, "formulas MathJax cannot typeset:\n" + "\n".join(
+        f"{page}: {tex!r}: {why}" for page, tex, why in failures
+    )
 
 
 @needs_sphinx
