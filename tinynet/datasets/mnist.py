@@ -111,8 +111,8 @@ def read_idx(path: PathLike, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> np
         path (str or os.PathLike): the file to read.
         max_bytes (int or None): the most bytes of element data to read; a larger
             declared size is refused. ``None`` removes the limit (a plain file is
-            still checked against its own size). Default: :data:`!DEFAULT_MAX_BYTES`
-            (2 GiB).
+            still checked against its own size). Default:
+            :data:`~tinynet.datasets.mnist.DEFAULT_MAX_BYTES` (2 GiB).
 
     Returns:
         np.ndarray: an array with the shape stored in the file and the
