@@ -292,9 +292,39 @@ class ReexportsDirective(SphinxDirective):
         return container.children
 
 
+# -- links written as repository paths -------------------------------------------------------
+# A Markdown page links to a file by its path in the repository, so that the link works on a
+# code host and tests/test_links.py can check it: docs/guide/tensors.md links to
+# ``../../notebooks/01_autograd_from_scratch.ipynb``. Sphinx reads that notebook through the
+# docs/notebooks symbolic link, as the document ``notebooks/01_autograd_from_scratch``, and
+# does not know the path outside docs/. This maps such a link to the document whose source
+# is the same file; a link to a file that is no document still fails the build.
+
+
+def _resolve_repository_paths(app: Any, doctree: nodes.document) -> None:
+    env = app.env
+    by_real_path: dict[str, str] | None = None
+    for ref in doctree.findall(addnodes.pending_xref):
+        if ref.get("reftype") != "myst" or ref.get("refdomain") != "doc":
+            continue
+        target = ref["reftarget"]
+        if target in env.found_docs:
+            continue
+        if by_real_path is None:
+            by_real_path = {
+                str(Path(env.doc2path(doc)).resolve().with_suffix("")): doc
+                for doc in env.found_docs
+            }
+        path = Path(target) if Path(target).is_absolute() else Path(env.srcdir) / target
+        doc = by_real_path.get(str(path.resolve()))
+        if doc is not None:
+            ref["reftarget"] = doc
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("tinynet-reexports", ReexportsDirective)
     app.connect("doctree-read", _register_raw_anchors)
+    app.connect("doctree-read", _resolve_repository_paths)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("autodoc-skip-member", _skip_operation_internals)
     app.connect("autodoc-process-docstring", _reexported_constant_doc)
