@@ -107,21 +107,16 @@ html_static_path = [_mathjax_static_dir()]
 mathjax_path = "mathjax/tex-svg.js"
 
 
-# -- links written as repository paths ------------------------------------------------
-# The Markdown pages link to each other by their paths in the repository, so that the
-# links work on a code host and tests/test_links.py can check them. Two kinds need help:
-#
-# * a page under docs/ that links to ../../notebooks/NN_name.ipynb (the real folder; here
-#   it is the document notebooks/NN_name, through the docs/notebooks link);
-# * errata.md and sources.md mark each item with ``<a id="f2"></a>`` (an anchor that works on
-#   a code host and that tests/test_links.py checks). MyST copies the raw HTML into the
-#   page, so the anchor exists, but it resolves ``[...](errata.md#f2)`` only against
-#   headings and labels. Each raw id becomes one of the document's anchors, so those
-#   links resolve (and a link to an id that does not exist still fails the build).
+# -- anchors written in raw HTML ---------------------------------------------------------
+# errata.md and sources.md mark each item with ``<a id="f2"></a>`` (an anchor that works on
+# a code host and that tests/test_links.py checks). MyST copies the raw HTML into the page,
+# so the anchor exists, but it resolves ``[...](errata.md#f2)`` and ``[F2](#f2)`` only
+# against headings and labels. Each raw id becomes one of the document's anchors, so those
+# links resolve (and a link to an id that does not exist still fails the build).
 _RAW_ANCHOR = re.compile(r"""<a\s+(?:id|name)=["']([^"']+)["']""")
 
 
-def _site_links(app: Any, doctree: nodes.document) -> None:
+def _raw_html_anchors(app: Any, doctree: nodes.document) -> None:
     slugs = app.env.metadata[app.env.docname].setdefault("myst_slugs", {})
     anchors: set[str] = set()
     for raw in doctree.findall(nodes.raw):
@@ -129,15 +124,6 @@ def _site_links(app: Any, doctree: nodes.document) -> None:
             anchors.update(_RAW_ANCHOR.findall(raw.astext()))
     for anchor in anchors:
         slugs.setdefault(anchor, (0, anchor, anchor.upper()))
-    # ``[notebook 01](../../notebooks/01_autograd_from_scratch.ipynb)`` from a page in docs/:
-    # the repository path of a notebook, which is the document notebooks/01_... here
-    notebooks = ROOT / "notebooks"
-    for ref in doctree.findall(addnodes.pending_xref):
-        target = ref.get("reftarget", "")
-        if ref.get("reftype") == "myst" and ref.get("refdomain") == "doc" and target.startswith(
-            str(notebooks) + "/"
-        ):
-            ref["reftarget"] = "notebooks/" + target[len(str(notebooks)) + 1 :]
     # ``[F3](#f3)`` inside the same page: a plain link to the anchor
     for ref in list(doctree.findall(addnodes.pending_xref)):
         if ref.get("reftype") == "myst" and ref.get("reftarget") in anchors:
@@ -305,9 +291,39 @@ class ReexportsDirective(SphinxDirective):
         return container.children
 
 
+# -- links written as repository paths -------------------------------------------------------
+# A Markdown page links to a file by its path in the repository, so that the link works on a
+# code host and tests/test_links.py can check it: docs/guide/tensors.md links to
+# ``../../notebooks/01_autograd_from_scratch.ipynb``. Sphinx reads that notebook through the
+# docs/notebooks symbolic link, as the document ``notebooks/01_autograd_from_scratch``, and
+# does not know the path outside docs/. This maps such a link to the document whose source
+# is the same file; a link to a file that is no document still fails the build.
+
+
+def _resolve_repository_paths(app: Any, doctree: nodes.document) -> None:
+    env = app.env
+    by_real_path: dict[str, str] | None = None
+    for ref in doctree.findall(addnodes.pending_xref):
+        if ref.get("reftype") != "myst" or ref.get("refdomain") != "doc":
+            continue
+        target = ref["reftarget"]
+        if target in env.found_docs:
+            continue
+        if by_real_path is None:
+            by_real_path = {
+                str(Path(env.doc2path(doc)).resolve().with_suffix("")): doc
+                for doc in env.found_docs
+            }
+        path = Path(target) if Path(target).is_absolute() else Path(env.srcdir) / target
+        doc = by_real_path.get(str(path.resolve()))
+        if doc is not None:
+            ref["reftarget"] = doc
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("tinynet-reexports", ReexportsDirective)
-    app.connect("doctree-read", _site_links)
+    app.connect("doctree-read", _raw_html_anchors)
+    app.connect("doctree-read", _resolve_repository_paths)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("autodoc-skip-member", _skip_operation_internals)
     app.connect("autodoc-process-docstring", _reexported_constant_doc)
