@@ -159,18 +159,23 @@ def _import_dotted(name: str) -> Any:
     return None
 
 
-def _documented_names(env: Any) -> dict[int, str]:
-    """id(object) -> the name under which it is documented (rebuilt once per build)."""
-    cache = getattr(env, "_tinynet_documented", None)
+def _documented_names(app: Any) -> dict[int, str]:
+    """id(object) -> the name under which it is documented.
+
+    Made once per build, when the first reference is resolved (all pages are read by
+    then), and kept on the application: object ids mean nothing in a later process, so
+    this must not go into the environment that Sphinx saves between builds.
+    """
+    cache = getattr(app, "_tinynet_documented", None)
     if cache is None:
         cache = {}
-        for name, entry in env.get_domain("py").objects.items():
+        for name, entry in app.env.get_domain("py").objects.items():
             if getattr(entry, "aliased", False):
                 continue
             obj = _import_dotted(name)
             if obj is not None and not isinstance(obj, (int, float, str, bytes, tuple, bool)):
                 cache.setdefault(id(obj), name)
-        env._tinynet_documented = cache
+        app._tinynet_documented = cache
     return cache
 
 
@@ -178,14 +183,17 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
     if node.get("refdomain") != "py":
         return None
     objects = env.get_domain("py").objects
-    documented = _documented_names(env)
+    documented = _documented_names(app)
     target = node["reftarget"].lstrip("~.")
-    module, cls = node.get("py:module"), node.get("py:class")
+    module, cls = node.get("py:module") or "", node.get("py:class")
     name = None
-    # the class, the module, then the packages above it (a sibling re-exported there)
-    packages = [module.rsplit(".", i)[0] + "." for i in range(1, module.count("."))] if module else []
-    for scope in (f"{module}.{cls}." if module and cls else None, f"{module}." if module else None, *packages, ""):
-        if scope is None or (not scope and "." not in target):
+    # where to look: in the class, in the module, in the packages above it (a sibling
+    # that the package re-exports), then the name as written
+    scopes = [f"{module}.{cls}." if module and cls else None, f"{module}." if module else None]
+    scopes += [module.rsplit(".", i)[0] + "." for i in range(1, module.count("."))]
+    scopes.append("" if "." in target else None)
+    for scope in scopes:
+        if scope is None:
             continue
         obj = _import_dotted(scope + target)
         if obj is not None:
