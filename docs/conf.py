@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import json
 import re
 import sys
 from pathlib import Path
@@ -299,6 +300,25 @@ class ReexportsDirective(SphinxDirective):
         return container.children
 
 
+# -- exercise solutions stay collapsed ------------------------------------------------------
+# Each exercise's solution cell is stored collapsed (Jupyter's ``source_hidden``), so that a
+# learner tries first. myst-nb knows the ``hide-input`` tag instead: the page shows the
+# solution's output ("correct") and its code behind a "Show code cell source" toggle.
+
+
+def _collapse_hidden_sources(app: Any, docname: str, source: list[str]) -> None:
+    if not app.env.doc2path(docname).suffix == ".ipynb":
+        return
+    notebook = json.loads(source[0])
+    for cell in notebook["cells"]:
+        metadata = cell.get("metadata", {})
+        if metadata.get("jupyter", {}).get("source_hidden"):
+            tags = metadata.setdefault("tags", [])
+            if "hide-input" not in tags:
+                tags.append("hide-input")
+    source[0] = json.dumps(notebook)
+
+
 # -- links written as repository paths -------------------------------------------------------
 # A Markdown page links to a file by its path in the repository, so that the link works on a
 # code host and tests/test_links.py can check it: docs/guide/tensors.md links to
@@ -330,6 +350,7 @@ def _resolve_repository_paths(app: Any, doctree: nodes.document) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("tinynet-reexports", ReexportsDirective)
+    app.connect("source-read", _collapse_hidden_sources)
     app.connect("doctree-read", _raw_html_anchors)
     app.connect("doctree-read", _resolve_repository_paths)
     app.connect("missing-reference", _resolve_reexport)

@@ -15,7 +15,7 @@ with the same command as the task, warnings as errors, into a temporary folder. 
 4. **Every formula is valid TeX for MathJax**: each one in the built pages is parsed by
    the bundled MathJax (in Node.js, when ``node`` is installed), so an undefined macro or
    an unbalanced brace, which a browser would show in red, fails here.
-5. **The notebooks are pages, with their stored outputs.**
+5. **The notebooks are pages, with their stored outputs** (exercise solutions collapsed).
 
 Building needs the ``docs`` extra (part of ``dev`` on Python >= 3.11); without Sphinx the
 tests are skipped and say why.
@@ -332,3 +332,7 @@ def test_notebooks_are_pages_with_their_stored_outputs(site: Path) -> None:
         assert "cell_output" in html, f"{nb.name}: no stored output shown"
     figures = (site / "notebooks" / "03_backprop_dense_sigmoid.html").read_text(encoding="utf-8")
     assert re.search(r"<img [^>]*src=\"../_images/", figures), "notebook figures missing"
+    # an exercise's solution is collapsed on the page, as in Jupyter (its output shows)
+    page = (site / "notebooks" / "02_gradient_checking.html").read_text(encoding="utf-8")
+    solutions = re.findall(r'class="([^"]*\btag_solution\b[^"]*)"', page)
+    assert solutions and all("tag_hide-input" in classes for classes in solutions), solutions
