@@ -348,12 +348,38 @@ def _resolve_repository_paths(app: Any, doctree: nodes.document) -> None:
             ref["reftarget"] = doc
 
 
+# -- links to tinynet's source files ---------------------------------------------------------
+# A page that links to a source file by its repository path (``../../tinynet/tensor.py``)
+# gets, in the site, the highlighted source page that sphinx.ext.viewcode makes for the
+# module, with links to its documentation, rather than a download of the file. Files
+# without such a page (private modules) stay downloads.
+
+
+def _source_links_to_viewcode(app: Any, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html":
+        return
+    modules = getattr(app.env, "_viewcode_modules", {})
+    package = ROOT / "tinynet"
+    for ref in list(doctree.findall(addnodes.download_reference)):
+        path = (Path(app.env.doc2path(docname)).parent / ref["reftarget"]).resolve()
+        if path.suffix != ".py" or not path.is_relative_to(package):
+            continue
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if not modules.get(module):
+            continue
+        uri = app.builder.get_relative_uri(docname, "_modules/" + module.replace(".", "/"))
+        link = nodes.reference("", "", *ref.children, internal=True, refuri=uri)
+        ref.replace_self(link)
+
+
 def setup(app: Any) -> dict[str, Any]:
     app.add_directive("tinynet-reexports", ReexportsDirective)
     app.connect("source-read", _collapse_hidden_sources)
     app.connect("doctree-read", _raw_html_anchors)
     app.connect("doctree-read", _resolve_repository_paths)
     app.connect("missing-reference", _resolve_reexport)
+    app.connect("doctree-resolved", _source_links_to_viewcode)
     app.connect("autodoc-skip-member", _skip_operation_internals)
     app.connect("autodoc-process-docstring", _reexported_constant_doc)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
