@@ -8,7 +8,8 @@
     python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
     python3 tasks.py notebooks [ARGS...]  # install tinynet[notebooks]; rebuild and run the notebooks
     python3 tasks.py docs  [ARGS...]   # install tinynet[docs]; build the documentation site
-                                       # (warnings are errors) into docs/_build/html
+                                       # (warnings are errors; Python >= 3.11) into
+                                       # docs/_build/html, entry page index.html
 
 The virtual environment lives in ``.venv`` next to this file (override with
 ``TINYNET_VENV``). Installation is repeated only when ``pyproject.toml`` changes.
