@@ -7,6 +7,9 @@
                                        # stand-in, and tinynet's xp names against cupy's)
     python3 tasks.py bench [ARGS...]   # install tinynet[bench], run the benchmarks
     python3 tasks.py notebooks [ARGS...]  # install tinynet[notebooks]; rebuild and run the notebooks
+    python3 tasks.py docs  [ARGS...]   # install tinynet[docs]; build the documentation site
+                                       # (warnings are errors; Python >= 3.11) into
+                                       # docs/_build/html, entry page index.html
 
 The virtual environment lives in ``.venv`` next to this file (override with
 ``TINYNET_VENV``). Installation is repeated only when ``pyproject.toml`` changes.
@@ -73,7 +76,7 @@ def ensure_cupy_api() -> Path:
 
 
 def main(argv: list[str]) -> None:
-    if not argv or argv[0] not in {"train", "test", "bench", "audit", "notebooks"}:
+    if not argv or argv[0] not in {"train", "test", "bench", "audit", "notebooks", "docs"}:
         print(__doc__)
         sys.exit(2)
     task, rest = argv[0], argv[1:]
@@ -91,7 +94,8 @@ def main(argv: list[str]) -> None:
         ensure_env("dev")
         run(PY, "-m", "ruff", "check", ".")
         workers = "2" if (os.cpu_count() or 1) >= 2 else "0"
-        run(PY, "-m", "pytest", "-n", workers, *rest)
+        # loadgroup: tests marked xdist_group share a worker (the docs tests build the site once)
+        run(PY, "-m", "pytest", "-n", workers, "--dist", "loadgroup", *rest)
         if not rest:
             # The backend-dependent tests again, on the CPU test double of cupy's
             # host/device boundary (tinynet/_standin.py; not a GPU).
@@ -107,6 +111,14 @@ def main(argv: list[str]) -> None:
         # notebooks/NN_name.py -> NN_name.ipynb, executed with outputs (see notebooks/README.md)
         ensure_env("notebooks")
         run(PY, ROOT / "notebooks" / "sync.py", *rest)
+    elif task == "docs":
+        # Sphinx 9 and myst-parser 5 need Python >= 3.11
+        if sys.version_info < (3, 11):
+            sys.exit("tasks.py docs: the documentation build needs Python >= 3.11")
+        ensure_env("docs")
+        out = ROOT / "docs" / "_build" / "html"
+        run(PY, "-m", "sphinx", "-W", "--keep-going", "-b", "html", *rest, ROOT / "docs", out)
+        print(f"documentation: {(out / 'index.html').as_uri()}", flush=True)
 
 
 if __name__ == "__main__":

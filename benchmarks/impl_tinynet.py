@@ -1,5 +1,5 @@
-"""tinynet, written as its README teaches: ``nn.Sequential`` of ``nn.Dense``/``nn.ReLU``,
-``nn.functional.cross_entropy`` and ``optim.Adam``.
+"""tinynet, written as its user guide (docs/guide/nn.md) teaches: ``nn.Sequential`` of
+``nn.Dense``/``nn.ReLU``, ``nn.functional.cross_entropy`` and ``optim.Adam``.
 
 The backend (numpy or cupy) is fixed when tinynet is imported (``TINYNET_BACKEND``),
 so the CPU run imports it with ``TINYNET_BACKEND=numpy`` and the GPU section runs in

@@ -165,7 +165,7 @@ for name, r in runs.items():
 # 98%. They differ in how fast the training loss falls, and in how much tuning they
 # needed: these learning rates are the defaults, chosen once. One seed is one sample;
 # `tinynet train --seed N` lets you check the spread (over 20 seeds the default recipe
-# gave 97.8–99.2%, see the [README](../README.md#train-a-network-tinynet-train)).
+# gave 97.8–99.2%, see the [training guide](../docs/guide/training.md)).
 #
 # ## 4. Saving and loading
 #

@@ -227,7 +227,7 @@ class DeviceArray:
 
 
 _SCALARS = (bool, int, float, complex, numpy.generic)
-#: cupy.ndarray's priority: an operand with a higher one (a tinynet Tensor) gets the
+#: cupy.ndarray's priority -- an operand with a higher one (a tinynet Tensor) gets the
 #: reflected operator, as cupy's ``_should_use_rop`` does.
 _PRIORITY = 100.0
 

@@ -111,7 +111,9 @@ def grad(
         when *create_graph* is true), or ``None`` for an unused input with
         *allow_unused*.
 
-    Example: Newton's method with an automatic second derivative::
+    Example
+    -------
+    Newton's method with an automatic second derivative::
 
         x = tn.tensor(2.0, requires_grad=True, dtype="float64")
         y = x**4 - 2 * x**2

@@ -43,7 +43,7 @@ __all__ = [
     "HOST_ARRAY_TYPES",
 ]
 
-#: numpy's array and scalar types: data of these types keeps its dtype in ``Tensor(...)``.
+#: numpy's array and scalar types -- data of these types keeps its dtype in ``Tensor(...)``.
 HOST_ARRAY_TYPES = (numpy.ndarray, numpy.generic)
 
 

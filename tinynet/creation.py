@@ -14,7 +14,7 @@ PyTorch:
 so ``tn.manual_seed(s)`` makes them reproducible. They draw on the host with numpy,
 in the requested float dtype, and then move the numbers to the active backend: the
 same seed gives the same numbers under numpy and cupy. ``rand`` is uniform on
-$[0, 1)$: 1 is never returned, in any dtype.
+:math:`[0, 1)`: 1 is never returned, in any dtype.
 """
 
 from __future__ import annotations

@@ -70,6 +70,8 @@ class DataLoader:
     dtype:
         Convert ``X`` to this dtype (e.g. ``"float32"`` for numpy data that is float64).
 
+    Notes
+    -----
     The ``epoch`` attribute counts completed-or-started passes; set it to resume
     a run with the same sequence of orders (as ``DistributedSampler.set_epoch`` in PyTorch).
     """

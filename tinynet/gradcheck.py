@@ -153,7 +153,8 @@ def gradcheck(
 
     Returns
     -------
-    ``True`` when every checked input agrees.
+    bool
+        ``True`` when every checked input agrees.
 
     Example
     -------
@@ -367,10 +368,11 @@ def gradgradcheck(
 
     Returns
     -------
-    ``True`` when every checked input agrees; on a disagreement raises
-    :class:`GradcheckError` with the same report as :func:`gradcheck` (input, worst
-    element, analytic and numerical values and errors, likely causes), or returns
-    ``False`` with ``raise_exception=False``.
+    bool
+        ``True`` when every checked input agrees; on a disagreement raises
+        :class:`GradcheckError` with the same report as :func:`gradcheck` (input, worst
+        element, analytic and numerical values and errors, likely causes), or returns
+        ``False`` with ``raise_exception=False``.
 
     Example
     -------
@@ -509,8 +511,8 @@ def hvp(
 
     Returns
     -------
-    (value, hvp)
-        ``value`` is :math:`f(x)` and ``hvp`` is :math:`Hv`, a tensor (a tuple of tensors
+    tuple
+        ``(value, hvp)``: ``value`` is :math:`f(x)` and ``hvp`` is :math:`Hv`, a tensor (a tuple of tensors
         when *inputs* is a tuple or list), neither with a graph. Parts of :math:`Hv` that
         are identically 0 (``f`` linear in an input) are zeros.
 
@@ -580,7 +582,7 @@ def hessian(f: Callable[[Tensor], Tensor], x: Any) -> Tensor:
 
     Returns
     -------
-    Tensor
+    ~tinynet.tensor.Tensor
         Of shape ``x.shape + x.shape`` and ``x``'s dtype, without a graph; zeros where
         ``f`` is linear.
 

@@ -585,7 +585,7 @@ class BackwardTrace:
     """The steps of one backward pass, printed as a table (:func:`trace_backward`).
 
     ``str(trace)`` (and ``print``) is a text table, ``_repr_html_`` the same in Jupyter;
-    :attr:`steps` holds the :class:`TraceStep` records (``len``, iteration and indexing
+    :attr:`!steps` holds the :class:`TraceStep` records (``len``, iteration and indexing
     work on the trace itself).
     """
 

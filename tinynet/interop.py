@@ -8,16 +8,16 @@ exactly where tinynet stopped, and bring a PyTorch model back to inspect it here
 
 What converts (both directions, one module for one module):
 
-=====================================  =============================================
-tinynet                                PyTorch
-=====================================  =============================================
-``nn.Sequential``                      ``torch.nn.Sequential`` (nested ones too)
-``nn.Dense(in, out)``, weight ``(in, out)``  ``torch.nn.Linear(in, out)``, weight ``(out, in)``
-``nn.Dense(..., activation="relu")``   ``Linear`` followed by ``ReLU`` (to PyTorch only)
-``nn.ReLU``, ``nn.Tanh``, ``nn.Sigmoid``  ``torch.nn.ReLU``, ``Tanh``, ``Sigmoid``
-``nn.LeakyReLU(negative_slope)``       ``torch.nn.LeakyReLU(negative_slope)``
+=============================================  ==================================================
+tinynet                                        PyTorch
+=============================================  ==================================================
+``nn.Sequential``                              ``torch.nn.Sequential`` (nested ones too)
+``nn.Dense(in, out)``, weight ``(in, out)``    ``torch.nn.Linear(in, out)``, weight ``(out, in)``
+``nn.Dense(..., activation="relu")``           ``Linear`` followed by ``ReLU`` (to PyTorch only)
+``nn.ReLU``, ``nn.Tanh``, ``nn.Sigmoid``       ``torch.nn.ReLU``, ``Tanh``, ``Sigmoid``
+``nn.LeakyReLU(negative_slope)``               ``torch.nn.LeakyReLU(negative_slope)``
 ``nn.Softmax(axis)``, ``nn.LogSoftmax(axis)``  ``torch.nn.Softmax(dim)``, ``LogSoftmax(dim)``
-=====================================  =============================================
+=============================================  ==================================================
 
 The one real difference is the weight layout. tinynet computes :math:`Z = XW + b` with
 :math:`W` of shape ``(in, out)`` (the row-vector convention of the source documents,

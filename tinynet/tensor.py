@@ -32,7 +32,7 @@ Semantics, as in numpy and PyTorch:
 * The engine checks each ``Function.backward``: one entry per input, ``None`` or an
   array of the input's dtype whose shape broadcasts to it. Every ``.grad`` is an array
   of its own, in its tensor's dtype, never shared with another tensor.
-* :func:`detect_anomaly` finds the first operation whose forward or backward makes nan
+* :func:`~tinynet.autograd.detect_anomaly` finds the first operation whose forward or backward makes nan
   or inf.
 
 Differences from PyTorch, stated once here:
@@ -183,7 +183,7 @@ class Function:
     * ``backward(self, grad) -> tuple``: given :math:`\bar y = \partial L/\partial y`
       return :math:`\bar x_i = \bar y\, \partial y / \partial x_i` for each input
       (``None`` for an input that needs none). A gradient may keep broadcast
-      dimensions: the engine sums them away (see :func:`unbroadcast`).
+      dimensions: the engine sums them away (see :func:`!unbroadcast`).
 
     Use an operation through ``MyOp.apply(*inputs, **options)``; ``options`` go to
     ``__init__``.
@@ -592,6 +592,8 @@ class Tensor:
             Keep the graph so that backward can run through it again. By default the
             graph is freed as it is consumed, which releases the saved arrays.
 
+        Notes
+        -----
         Gradients are **added** to existing ``.grad`` values, as in PyTorch; call
         ``zero_grad()`` between steps.
 

@@ -69,7 +69,7 @@ __all__ = [
     "run_check",
 ]
 
-#: The IEEE special values every operation should be tested at: :math:`\pm\infty`, NaN
+#: The IEEE special values every operation should be tested at -- :math:`\pm\infty`, NaN
 #: and both zeros (:math:`-0.0` has its own sign bit: ``1 / -0.0 == -inf``).
 EDGE_VALUES: tuple[float, ...] = (float("inf"), float("-inf"), float("nan"), 0.0, -0.0)
 

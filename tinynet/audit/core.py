@@ -103,7 +103,7 @@ HOLDS = "holds"
 CONVENTION = "holds under convention"
 WRONG = "wrong"
 UNVERIFIABLE = "unverifiable"
-#: not a verdict about the document: the check itself failed to run or found tinynet inconsistent
+#: not a verdict about the document -- the check itself failed to run or found tinynet inconsistent
 ERROR = "error"
 VERDICTS = (HOLDS, CONVENTION, WRONG, UNVERIFIABLE)
 
@@ -111,7 +111,7 @@ VERDICTS = (HOLDS, CONVENTION, WRONG, UNVERIFIABLE)
 EXACT_TOL = 1e-9
 #: an analytic value against a central finite difference (eps = 1e-6, float64)
 FD_TOL = 1e-5
-#: a counterexample: 1 % relative error, far outside rounding and truncation error
+#: a counterexample -- 1 % relative error, far outside rounding and truncation error
 DISAGREE_TOL = 1e-2
 #: random draws per agreement test
 DEFAULT_DRAWS = 100
@@ -419,9 +419,9 @@ def printed_match(printed: str, value: Any) -> bool | None:
     return abs(v - p) <= 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)
 
 
-#: a check function: ``func(ev, rng)`` records evidence and returns the verdict
+#: a check function -- ``func(ev, rng)`` records evidence and returns the verdict
 CheckFunc = Callable[[Evidence, np.random.Generator], Outcome]
-#: a self-check: ``self_check(ev, rng)`` raises :class:`AuditError` (via
+#: a self-check -- ``self_check(ev, rng)`` raises :class:`AuditError` (via
 #: :meth:`Evidence.require`) when the tinynet machinery a check relies on is inconsistent
 SelfCheck = Callable[[Evidence, np.random.Generator], None]
 

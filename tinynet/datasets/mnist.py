@@ -46,7 +46,7 @@ IDX_DTYPES: dict[int, np.dtype] = {
     0x0E: np.dtype(">f8"),
 }
 
-#: Standard MNIST file names for each split: ``(images, labels)``.
+#: Standard MNIST file names for each split -- ``(images, labels)``.
 MNIST_FILES: dict[str, tuple[str, str]] = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
@@ -54,7 +54,7 @@ MNIST_FILES: dict[str, tuple[str, str]] = {
 
 _GZIP_MAGIC = b"\x1f\x8b"
 
-#: Default ``max_bytes`` of :func:`read_idx`: the most element data it will read
+#: Default ``max_bytes`` of :func:`read_idx` -- the most element data it will read
 #: (2 GiB; the MNIST training images are 47 MB). It bounds what a gzip file can make
 #: tinynet allocate, whatever its header declares ("gzip bomb").
 DEFAULT_MAX_BYTES = 2**31
@@ -111,8 +111,8 @@ def read_idx(path: PathLike, *, max_bytes: int | None = DEFAULT_MAX_BYTES) -> np
         path (str or os.PathLike): the file to read.
         max_bytes (int or None): the most bytes of element data to read; a larger
             declared size is refused. ``None`` removes the limit (a plain file is
-            still checked against its own size). Default: :data:`DEFAULT_MAX_BYTES`
-            (2 GiB).
+            still checked against its own size). Default:
+            :data:`~tinynet.datasets.mnist.DEFAULT_MAX_BYTES` (2 GiB).
 
     Returns:
         np.ndarray: an array with the shape stored in the file and the
@@ -225,7 +225,7 @@ def load_mnist_idx(
         images_path (str or os.PathLike): an IDX file of unsigned bytes with 3
             dimensions ``(N, rows, cols)``, such as ``train-images-idx3-ubyte``
             (gzip-compressed or not).
-        labels_path (str or os.PathLike, optional): an IDX file of unsigned
+        labels_path (str or os.PathLike or None): an IDX file of unsigned
             bytes with 1 dimension ``(N,)``, such as ``train-labels-idx1-ubyte``.
         max_bytes (int or None): passed to :func:`read_idx` for each file.
 

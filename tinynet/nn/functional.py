@@ -59,7 +59,7 @@ CLAMP_EPS = 1e-7
 
 
 def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    r"""$y = xW + b$ with ``weight`` of shape ``(in_features, out_features)``.
+    r""":math:`y = xW + b` with ``weight`` of shape ``(in_features, out_features)``.
 
     The row-vector convention of docs/sources.md F7 (seed 004 §4.1). PyTorch's
     ``F.linear`` computes :math:`xW^\top + b` with ``weight`` of shape ``(out, in)``.
@@ -254,6 +254,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
         ``'mean'`` over the :math:`N` samples (default; the average of docs/sources.md F12,
         seed 004 §4.1), ``'sum'``, or ``'none'`` (shape ``(N,)``).
 
+    Notes
+    -----
     Computed by the fused :class:`~tinynet.ops.losses.CrossEntropy` operation (log-sum-exp forward,
     :math:`(\mathrm{softmax}(z)-y)/N` backward), stable for logits of any size.
     Differences from PyTorch: only 2-D inputs; no ``weight``, ``ignore_index`` or

@@ -27,12 +27,12 @@ product twice: ``backward`` on arrays, the fast path of ordinary training, and
 ``backward_graph`` with tinynet operations on tensors, used by
 ``tn.grad(..., create_graph=True)`` and ``backward(create_graph=True)``; the two give
 the same numbers (property-tested in ``tests/test_ops_second_order.py``). Masks inside
-a gradient (ReLU's $y > 0$, the winner of a maximum, the inside of a clip) are
+a gradient (ReLU's :math:`y > 0`, the winner of a maximum, the inside of a clip) are
 constants: their derivative is 0 wherever it exists, i.e. everywhere but at the kink.
 
 Second derivatives of linear functions. The gradient of a linear operation (add, sum,
 reshape, indexing, matmul in one operand, ...) does not depend on its input: the
-gradient of $3x$ is the constant 3, which carries no graph. Differentiating it again
+gradient of :math:`3x` is the constant 3, which carries no graph. Differentiating it again
 is therefore an error in tinynet, with a message that offers both answers:
 ``tn.grad(g, x, materialize_grads=True)`` returns **zeros** (the true second
 derivative, what ``tn.hessian`` and ``tn.gradgradcheck`` use), and
@@ -351,7 +351,7 @@ def logsumexp(
     dim: Any = None,
     keepdim: bool | None = None,
 ) -> Tensor:
-    r"""$\log\sum e^{x}$ over *axis*, without overflow; its gradient is the softmax."""
+    r""":math:`\log\sum e^{x}` over *axis*, without overflow; its gradient is the softmax."""
     axis = resolve_axis("logsumexp", axis, dim)
     keepdims = resolve_keepdims("logsumexp", keepdims, keepdim)
     return LogSumExp.apply(x, axis=axis, keepdims=keepdims)

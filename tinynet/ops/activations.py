@@ -1,16 +1,16 @@
-r"""Activation functions, each written to be numerically stable at $\pm1000$.
+r"""Activation functions, each written to be numerically stable at :math:`\pm1000`.
 
 Each is a single fused :class:`~tinynet.tensor.Function` (rather than a composite of
 exp/div ops) for two reasons: the stable formulas avoid overflow, and the backward
 reuses the forward's output, which is both faster and easy to read.
 
-Edge values: at $\pm\infty$ each function and its derivative take their limits
-($\sigma(\infty) = 1$, $\sigma'(\infty) = 0$, $\mathrm{ReLU}(-\infty) = 0$), and a NaN
+Edge values: at :math:`\pm\infty` each function and its derivative take their limits
+(:math:`\sigma(\infty) = 1`, :math:`\sigma'(\infty) = 0`, :math:`\mathrm{ReLU}(-\infty) = 0`), and a NaN
 input gives a NaN output and a NaN gradient. The docstrings give the details and the
 differences from PyTorch.
 
 Second derivatives: every activation defines ``backward_graph``, the same gradient
-built from tinynet operations (usually from the output $y$, a node of the graph), and
+built from tinynet operations (usually from the output :math:`y`, a node of the graph), and
 the docstrings give the second derivative. The masks of ReLU and LeakyReLU are
 constants: their derivative is 0 everywhere but at the kink, where none exists.
 """
@@ -25,9 +25,9 @@ from tinynet.tensor import Function, Tensor
 
 
 def stable_sigmoid(x: Any) -> tuple[Any, Any, Any]:
-    r"""$\sigma(x)$ on arrays without overflow, and the parts $e = e^{-|x|}$, $d = 1 + e$.
+    r""":math:`\sigma(x)` on arrays without overflow, and the parts :math:`e = e^{-|x|}`, :math:`d = 1 + e`.
 
-    $\sigma(x) = 1/d$ for $x \ge 0$ and $e/d$ for $x < 0$; $e \le 1$ never overflows.
+    :math:`\sigma(x) = 1/d` for :math:`x \ge 0` and :math:`e/d` for :math:`x < 0`; :math:`e \le 1` never overflows.
     Shared by :class:`Sigmoid` and the fused :class:`~tinynet.ops.losses.BCEWithLogits`.
     """
     e = xp.exp(-xp.abs(x))
@@ -36,38 +36,38 @@ def stable_sigmoid(x: Any) -> tuple[Any, Any, Any]:
 
 
 def softplus_parts(x: Any, e: Any) -> Any:
-    r"""$\log(1 + e^{x}) = -\log\sigma(-x) = \max(x, 0) + \log(1 + e^{-|x|})$ on arrays.
+    r""":math:`\log(1 + e^{x}) = -\log\sigma(-x) = \max(x, 0) + \log(1 + e^{-|x|})` on arrays.
 
-    *e* is $e^{-|x|}$ from :func:`stable_sigmoid`. The right-hand form never
-    exponentiates a positive number and keeps the digits of $\log(1+e)$ for tiny $e$
-    (``log1p``). $-\log\sigma(x)$ is the same with $-x$: ``softplus_parts(-x, e)``.
+    *e* is :math:`e^{-|x|}` from :func:`stable_sigmoid`. The right-hand form never
+    exponentiates a positive number and keeps the digits of :math:`\log(1+e)` for tiny :math:`e`
+    (``log1p``). :math:`-\log\sigma(x)` is the same with :math:`-x`: ``softplus_parts(-x, e)``.
     """
     return xp.maximum(x, x.dtype.type(0)) + xp.log1p(e)
 
 
 class Sigmoid(Function):
-    r"""Logistic sigmoid $\sigma(x) = \dfrac{1}{1 + e^{-x}}$, with $\sigma'(x) = \sigma(x)\,(1-\sigma(x))$.
+    r"""Logistic sigmoid :math:`\sigma(x) = \dfrac{1}{1 + e^{-x}}`, with :math:`\sigma'(x) = \sigma(x)\,(1-\sigma(x))`.
 
-    Stable form: with $e = e^{-|x|} \le 1$ (never overflows),
-    $\sigma(x) = 1/(1+e)$ for $x \ge 0$ and $e/(1+e)$ for $x < 0$.
-    The naive formula overflows ``exp(1000)`` for $x=-1000$.
+    Stable form: with :math:`e = e^{-|x|} \le 1` (never overflows),
+    :math:`\sigma(x) = 1/(1+e)` for :math:`x \ge 0` and :math:`e/(1+e)` for :math:`x < 0`.
+    The naive formula overflows ``exp(1000)`` for :math:`x=-1000`.
 
-    The derivative is computed as $\sigma'(x) = e/(1+e)^2$, which equals
-    $\sigma(1-\sigma)$ for both signs of $x$ but keeps full relative precision for
-    large positive $x$, where $1-\sigma(x)$ rounds to 0 (at $x=40$: $4.2\times10^{-18}$, not 0).
+    The derivative is computed as :math:`\sigma'(x) = e/(1+e)^2`, which equals
+    :math:`\sigma(1-\sigma)` for both signs of :math:`x` but keeps full relative precision for
+    large positive :math:`x`, where :math:`1-\sigma(x)` rounds to 0 (at :math:`x=40`: :math:`4.2\times10^{-18}`, not 0).
 
-    Edges: $\sigma(\infty) = 1$, $\sigma(-\infty) = 0$, both with derivative 0 ($e = 0$);
+    Edges: :math:`\sigma(\infty) = 1`, :math:`\sigma(-\infty) = 0`, both with derivative 0 (:math:`e = 0`);
     NaN gives NaN, with a NaN derivative. As PyTorch.
 
     Second derivative:
 
     .. math:: \sigma''(x) = \sigma'(x)\,\bigl(1 - 2\sigma(x)\bigr),
 
-    negative for $x > 0$ (the curve flattens) and 0 at the inflection point $x = 0$.
-    ``backward_graph`` rebuilds $e/(1+e)^2$ from :class:`~tinynet.ops.elementwise.Exp`
+    negative for :math:`x > 0` (the curve flattens) and 0 at the inflection point :math:`x = 0`.
+    ``backward_graph`` rebuilds :math:`e/(1+e)^2` from :class:`~tinynet.ops.elementwise.Exp`
     and :class:`~tinynet.ops.elementwise.Abs`, so the higher derivatives keep the same
-    relative precision far out (at $x = 40$, $\sigma''$ is $-4.2\times10^{-18}$, where
-    $\sigma(1-\sigma)(1-2\sigma)$ would give 0).
+    relative precision far out (at :math:`x = 40`, :math:`\sigma''` is :math:`-4.2\times10^{-18}`, where
+    :math:`\sigma(1-\sigma)(1-2\sigma)` would give 0).
     """
 
     __slots__ = ("e", "d")
@@ -96,16 +96,16 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
-    r"""$\tanh(x) = \dfrac{e^x - e^{-x}}{e^x + e^{-x}}$, with $\tanh'(x) = 1 - \tanh^2(x)$.
+    r""":math:`\tanh(x) = \dfrac{e^x - e^{-x}}{e^x + e^{-x}}`, with :math:`\tanh'(x) = 1 - \tanh^2(x)`.
 
-    ``xp.tanh`` is already stable for large $|x|$ (the formula above is not: it
-    computes $\infty/\infty$ at $x = 1000$).
+    ``xp.tanh`` is already stable for large :math:`|x|` (the formula above is not: it
+    computes :math:`\infty/\infty` at :math:`x = 1000`).
 
-    Edges: $\tanh(\pm\infty) = \pm1$ with derivative 0; NaN gives NaN (value and
+    Edges: :math:`\tanh(\pm\infty) = \pm1` with derivative 0; NaN gives NaN (value and
     derivative). As PyTorch.
 
-    Higher derivatives follow from $y' = 1 - y^2$ by the chain rule, which is what the
-    graph $\bar y\,(1 - y\,y)$ with the output as a node computes:
+    Higher derivatives follow from :math:`y' = 1 - y^2` by the chain rule, which is what the
+    graph :math:`\bar y\,(1 - y\,y)` with the output as a node computes:
 
     .. math:: \tanh'' = -2\tanh\,(1 - \tanh^2), \qquad
               \tanh^{(3)} = (1 - \tanh^2)(6\tanh^2 - 2).
@@ -130,21 +130,21 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    r"""$\mathrm{ReLU}(x) = \max(0, x)$, with derivative $[x > 0]$ (taken as 0 at the kink, as PyTorch).
+    r""":math:`\mathrm{ReLU}(x) = \max(0, x)`, with derivative :math:`[x > 0]` (taken as 0 at the kink, as PyTorch).
 
-    Edges: $\mathrm{ReLU}(\infty) = \infty$ with derivative 1, $\mathrm{ReLU}(-\infty) = 0$
-    with derivative 0. NaN gives NaN, and a NaN gradient (PyTorch passes $\bar y$
+    Edges: :math:`\mathrm{ReLU}(\infty) = \infty` with derivative 1, :math:`\mathrm{ReLU}(-\infty) = 0`
+    with derivative 0. NaN gives NaN, and a NaN gradient (PyTorch passes :math:`\bar y`
     through at NaN).
 
-    The backward needs only the output: $\mathrm{sign}(y)$ is 1 exactly where $x > 0$,
-    0 where $x \le 0$ and NaN where $x$ is, so $\bar x = \bar y\,\mathrm{sign}(y)$.
-    (Computing ``x * (x > 0)`` instead would give $-\infty \cdot 0 = \mathrm{NaN}$ at
-    $x = -\infty$.) One multiplication keeps this as fast as it must be in every
-    training step; the price is IEEE's $\infty \cdot 0 = \mathrm{NaN}$ where an
+    The backward needs only the output: :math:`\mathrm{sign}(y)` is 1 exactly where :math:`x > 0`,
+    0 where :math:`x \le 0` and NaN where :math:`x` is, so :math:`\bar x = \bar y\,\mathrm{sign}(y)`.
+    (Computing ``x * (x > 0)`` instead would give :math:`-\infty \cdot 0 = \mathrm{NaN}` at
+    :math:`x = -\infty`.) One multiplication keeps this as fast as it must be in every
+    training step; the price is IEEE's :math:`\infty \cdot 0 = \mathrm{NaN}` where an
     *incoming* gradient is already infinite at an inactive unit (PyTorch gives 0 there;
     ``np.where`` would too, at eight times the cost).
 
-    Second derivative: 0 away from the kink; in graph mode the mask $\mathrm{sign}(y)$ is
+    Second derivative: 0 away from the kink; in graph mode the mask :math:`\mathrm{sign}(y)` is
     a constant.
     """
 
@@ -168,11 +168,11 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
-    r"""$f(x) = x$ for $x > 0$ and $\alpha x$ otherwise; $f'(x) = 1$ or $\alpha$.
+    r""":math:`f(x) = x` for :math:`x > 0` and :math:`\alpha x` otherwise; :math:`f'(x) = 1` or :math:`\alpha`.
 
-    Edges: $f(\infty) = \infty$ (derivative 1), $f(-\infty) = -\infty$ for $\alpha > 0$
-    (derivative $\alpha$); with $\alpha = 0$ this is ReLU and $f(-\infty) = 0$, the limit
-    (not $-\infty\cdot 0$). NaN gives NaN and a NaN gradient.
+    Edges: :math:`f(\infty) = \infty` (derivative 1), :math:`f(-\infty) = -\infty` for :math:`\alpha > 0`
+    (derivative :math:`\alpha`); with :math:`\alpha = 0` this is ReLU and :math:`f(-\infty) = 0`, the limit
+    (not :math:`-\infty\cdot 0`). NaN gives NaN and a NaN gradient.
 
     Second derivative: 0 away from the kink (the slope is a constant in the graph).
     """
@@ -204,10 +204,10 @@ class LeakyReLU(Function):
 
 
 def _limit_rows(x: Any, m: Any, axis: int) -> tuple[Any, Any]:
-    """Softmax of the rows whose maximum *m* is $+\\infty$, as the limit says.
+    r"""Softmax of the rows whose maximum *m* is :math:`+\infty`, as the limit says.
 
-    A single $+\\infty$ entry takes all the probability (1 there, 0 elsewhere); two or
-    more $+\\infty$ entries make the row undefined (NaN): the answer depends on how fast
+    A single :math:`+\infty` entry takes all the probability (1 there, 0 elsewhere); two or
+    more :math:`+\infty` entries make the row undefined (NaN): the answer depends on how fast
     each grows. Returns the mask of such rows and their probabilities.
     """
     top = x == xp.inf
@@ -217,31 +217,31 @@ def _limit_rows(x: Any, m: Any, axis: int) -> tuple[Any, Any]:
 
 
 class Softmax(Function):
-    r"""$s_i = e^{x_i} / \sum_j e^{x_j}$ along ``axis``.
+    r""":math:`s_i = e^{x_i} / \sum_j e^{x_j}` along ``axis``.
 
-    Stable: $x$ is shifted by $\max_j x_j$ first, which leaves $s$ unchanged.
-    The Jacobian is $\partial s_i/\partial x_k = s_i(\delta_{ik} - s_k)$, so
+    Stable: :math:`x` is shifted by :math:`\max_j x_j` first, which leaves :math:`s` unchanged.
+    The Jacobian is :math:`\partial s_i/\partial x_k = s_i(\delta_{ik} - s_k)`, so
 
     .. math:: \bar x = s \odot \bigl(\bar s - \textstyle\sum_k \bar s_k s_k\bigr).
 
     Edges, for one row:
 
-    * a $-\infty$ entry (not all of them) gets probability 0 and gradient 0, the
+    * a :math:`-\infty` entry (not all of them) gets probability 0 and gradient 0, the
       limit (as PyTorch);
-    * exactly one $+\infty$ entry: the limit, probability 1 there and 0 elsewhere, and
+    * exactly one :math:`+\infty` entry: the limit, probability 1 there and 0 elsewhere, and
       a zero gradient (the Jacobian tends to 0). PyTorch gives NaN for the row;
-    * two or more $+\infty$ entries, every entry $-\infty$, or any NaN entry: the
+    * two or more :math:`+\infty` entries, every entry :math:`-\infty`, or any NaN entry: the
       limit does not exist (it depends on how the entries approach infinity), so
       the row is NaN and so is its gradient (as PyTorch).
 
     Second order: ``backward_graph`` builds the same
-    $g = s \odot (\bar s - \langle \bar s, s\rangle)$ from the output $s$ as a node.
-    Differentiating $\phi = \langle \bar s, s\rangle$ twice gives the Hessian-vector product
+    :math:`g = s \odot (\bar s - \langle \bar s, s\rangle)` from the output :math:`s` as a node.
+    Differentiating :math:`\phi = \langle \bar s, s\rangle` twice gives the Hessian-vector product
 
     .. math:: H v = u \odot \bigl(\bar s - \langle \bar s, s\rangle\bigr)
               - s\,\langle \bar s, u\rangle, \qquad u = J v = s \odot (v - \langle s, v\rangle),
 
-    where $u$ is the change of $s$ along $v$ (tested against finite differences).
+    where :math:`u` is the change of :math:`s` along :math:`v` (tested against finite differences).
     """
 
     __slots__ = ("axis", "s")
@@ -277,23 +277,23 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
-    r"""$\log s_i = x_i - \log\sum_j e^{x_j}$ along ``axis``, via log-sum-exp.
+    r""":math:`\log s_i = x_i - \log\sum_j e^{x_j}` along ``axis``, via log-sum-exp.
 
-    With $m = \max_j x_j$: $\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}$, which
-    cannot overflow. Backward: $\bar x = \bar y - s \sum_k \bar y_k$ with $s = \mathrm{softmax}(x)$.
+    With :math:`m = \max_j x_j`: :math:`\log\sum_j e^{x_j} = m + \log\sum_j e^{x_j - m}`, which
+    cannot overflow. Backward: :math:`\bar x = \bar y - s \sum_k \bar y_k` with :math:`s = \mathrm{softmax}(x)`.
 
     Edges, for one row (the logarithms of :class:`Softmax`'s):
 
-    * a $-\infty$ entry (not all) gives $-\infty$, with $\partial y_i/\partial x_i = 1 - s_i = 1$
+    * a :math:`-\infty` entry (not all) gives :math:`-\infty`, with :math:`\partial y_i/\partial x_i = 1 - s_i = 1`
       (as PyTorch);
-    * exactly one $+\infty$ entry: 0 there and $-\infty$ elsewhere, the limit; the
-      gradient is the limit of the formula, $\bar x = \bar y - e_k \sum_j \bar y_j$ (PyTorch
+    * exactly one :math:`+\infty` entry: 0 there and :math:`-\infty` elsewhere, the limit; the
+      gradient is the limit of the formula, :math:`\bar x = \bar y - e_k \sum_j \bar y_j` (PyTorch
       gives NaN);
-    * two or more $+\infty$, all $-\infty$, or a NaN entry: NaN row, NaN gradient.
+    * two or more :math:`+\infty`, all :math:`-\infty`, or a NaN entry: NaN row, NaN gradient.
 
-    Second order: the Hessian of every $\log s_i$ is the same matrix,
-    $-(\mathrm{diag}(s) - s s^\top)$ ($\log s_i = x_i - \mathrm{lse}(x)$ and $x_i$ is
-    linear); the graph is $\bar y - e^{y} \sum_k \bar y_k$ with the output as a node.
+    Second order: the Hessian of every :math:`\log s_i` is the same matrix,
+    :math:`-(\mathrm{diag}(s) - s s^\top)` (:math:`\log s_i = x_i - \mathrm{lse}(x)` and :math:`x_i` is
+    linear); the graph is :math:`\bar y - e^{y} \sum_k \bar y_k` with the output as a node.
     """
 
     __slots__ = ("axis", "y")

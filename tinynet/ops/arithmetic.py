@@ -15,7 +15,7 @@ The gradients are the same formulas evaluated in IEEE arithmetic, except where t
 formula hits :math:`0\cdot\infty` at a point where the derivative has a well-defined
 limit (the powers below say which). Such inf/NaN results are the correct answers. Where
 tinynet's own formula would make numpy warn about them (``0 * inf`` inside a gradient,
-say), the warning is silenced locally (:func:`ieee`). The hot-path operations (``+ - * /``,
+say), the warning is silenced locally (:func:`!ieee`). The hot-path operations (``+ - * /``,
 ``@``, the fused affine map, sums and means) do not pay for that: with inf or NaN among
 their operands numpy warns exactly as it would for the same array expression. Use
 ``tinynet.detect_anomaly()`` to find where a NaN first appears.
@@ -35,7 +35,7 @@ from tinynet.tensor import Function, Tensor, get_default_dtype, unbroadcast
 def ieee() -> AbstractContextManager[Any]:
     r"""Silence numpy's floating-point warnings for one computation.
 
-    Overflow to $\pm\infty$, division by zero and invalid operations that give NaN are
+    Overflow to :math:`\pm\infty`, division by zero and invalid operations that give NaN are
     the IEEE-correct answers of the computations wrapped in this, so numpy's
     ``RuntimeWarning`` about them would be noise. ``numpy.errstate`` is used under both
     backends: cupy never warns, so there it changes nothing. It costs about 1 µs a call.
@@ -44,9 +44,9 @@ def ieee() -> AbstractContextManager[Any]:
 
 
 class Add(Function):
-    r"""$y = a + b$, so $\bar a = \bar y$ and $\bar b = \bar y$.
+    r""":math:`y = a + b`, so :math:`\bar a = \bar y` and :math:`\bar b = \bar y`.
 
-    Edges: $\infty + (-\infty) = \mathrm{NaN}$; the gradient is 1 everywhere, also
+    Edges: :math:`\infty + (-\infty) = \mathrm{NaN}`; the gradient is 1 everywhere, also
     there (as PyTorch).
     """
 
@@ -66,7 +66,7 @@ class Add(Function):
 
 
 class Sub(Function):
-    r"""$y = a - b$, so $\bar a = \bar y$ and $\bar b = -\bar y$ ($\infty-\infty=\mathrm{NaN}$)."""
+    r""":math:`y = a - b`, so :math:`\bar a = \bar y` and :math:`\bar b = -\bar y` (:math:`\infty-\infty=\mathrm{NaN}`)."""
 
     __slots__ = ()
     local_derivatives = ("∂y/∂a = 1", "∂y/∂b = −1")
@@ -84,14 +84,14 @@ class Sub(Function):
 
 
 class Mul(Function):
-    r"""$y = a\,b$ (elementwise), so $\bar a = \bar y\, b$ and $\bar b = \bar y\, a$.
+    r""":math:`y = a\,b` (elementwise), so :math:`\bar a = \bar y\, b` and :math:`\bar b = \bar y\, a`.
 
-    Edges: $0\cdot\infty = \mathrm{NaN}$; the gradients are the other operand, so at
-    $a = \infty, b = 0$: $\bar a = 0$, $\bar b = \infty$ (as PyTorch).
+    Edges: :math:`0\cdot\infty = \mathrm{NaN}`; the gradients are the other operand, so at
+    :math:`a = \infty, b = 0`: :math:`\bar a = 0`, :math:`\bar b = \infty` (as PyTorch).
 
-    Second derivatives: $\partial^2 y/\partial a\,\partial b = 1$ and
-    $\partial^2 y/\partial a^2 = 0$; ``backward_graph`` builds $\bar y\, b$ from the tensor
-    $b$, so the mixed term appears (and from $\bar y$, for double backward through it).
+    Second derivatives: :math:`\partial^2 y/\partial a\,\partial b = 1` and
+    :math:`\partial^2 y/\partial a^2 = 0`; ``backward_graph`` builds :math:`\bar y\, b` from the tensor
+    :math:`b`, so the mixed term appears (and from :math:`\bar y`, for double backward through it).
     """
 
     __slots__ = ("a", "b")
@@ -112,15 +112,15 @@ class Mul(Function):
 
 
 class Div(Function):
-    r"""$y = a / b$, so $\bar a = \bar y / b$ and $\bar b = -\bar y\, a / b^2 = -\bar y\, y / b$.
+    r""":math:`y = a / b`, so :math:`\bar a = \bar y / b` and :math:`\bar b = -\bar y\, a / b^2 = -\bar y\, y / b`.
 
-    Edges (IEEE, as numpy and PyTorch): $a/0 = \pm\infty$ for $a \ne 0$, $0/0$ and
-    $\infty/\infty$ are NaN, $a/\infty = 0$. The gradients follow the same rules: at
-    $b = 0$, $\bar a = \pm\infty$; at $b = \infty$ (finite $a$) both are 0.
+    Edges (IEEE, as numpy and PyTorch): :math:`a/0 = \pm\infty` for :math:`a \ne 0`, :math:`0/0` and
+    :math:`\infty/\infty` are NaN, :math:`a/\infty = 0`. The gradients follow the same rules: at
+    :math:`b = 0`, :math:`\bar a = \pm\infty`; at :math:`b = \infty` (finite :math:`a`) both are 0.
 
-    Second derivatives: $\partial^2 y/\partial a\,\partial b = -1/b^2$,
-    $\partial^2 y/\partial b^2 = 2a/b^3$, $\partial^2 y/\partial a^2 = 0$. In graph mode
-    $\bar b = -\bar a\, y$ uses the output $y$ as a node, whose own derivative carries them.
+    Second derivatives: :math:`\partial^2 y/\partial a\,\partial b = -1/b^2`,
+    :math:`\partial^2 y/\partial b^2 = 2a/b^3`, :math:`\partial^2 y/\partial a^2 = 0`. In graph mode
+    :math:`\bar b = -\bar a\, y` uses the output :math:`y` as a node, whose own derivative carries them.
     """
 
     __slots__ = ("b", "y")
@@ -145,7 +145,7 @@ class Div(Function):
 
 
 class Neg(Function):
-    r"""$y = -x$, so $\bar x = -\bar y$ (NaN stays NaN, $-(\pm\infty) = \mp\infty$)."""
+    r""":math:`y = -x`, so :math:`\bar x = -\bar y` (NaN stays NaN, :math:`-(\pm\infty) = \mp\infty`)."""
 
     __slots__ = ()
     local_derivatives = ("∂y/∂x = −1",)
@@ -163,14 +163,14 @@ class Neg(Function):
 
 
 def _real_pow(a: Any, b: Any, integral: Any) -> Any:
-    r"""``a ** b``, with NaN wherever $a < 0$ (also $-\infty$) and *b* is not *integral*.
+    r"""``a ** b``, with NaN wherever :math:`a < 0` (also :math:`-\infty`) and *b* is not *integral*.
 
     *integral* says whether the exponent of the function being computed is an integer
     (a bool, or an array for a tensor exponent). It is passed separately because the
-    derivative uses ``a ** (b - 1)`` and $b - 1$ can round to an integer ($10^{-38} - 1$
-    is $-1$ in floating point), where ``pow`` would return a number for a function
-    that has none. It also covers $a = -\infty$, where C's ``pow`` returns $+\infty$
-    for $(-\infty)^{1.5}$ (numpy even disagrees with itself there: ``x ** 0.5`` is
+    derivative uses ``a ** (b - 1)`` and :math:`b - 1` can round to an integer (:math:`10^{-38} - 1`
+    is :math:`-1` in floating point), where ``pow`` would return a number for a function
+    that has none. It also covers :math:`a = -\infty`, where C's ``pow`` returns :math:`+\infty`
+    for :math:`(-\infty)^{1.5}` (numpy even disagrees with itself there: ``x ** 0.5`` is
     computed as ``sqrt(x)``, which gives NaN).
     """
     y = a**b
@@ -183,24 +183,24 @@ def _real_pow(a: Any, b: Any, integral: Any) -> Any:
 
 
 class PowConst(Function):
-    r"""$y = x^c$ for a constant number $c$: $\bar x = \bar y\, c\, x^{c-1}$.
+    r""":math:`y = x^c` for a constant number :math:`c`: :math:`\bar x = \bar y\, c\, x^{c-1}`.
 
-    Values follow IEEE ``pow`` (as numpy and PyTorch): $x^0 = 1$ for **every** $x$,
-    including $0^0$, $\infty^0$ and $\mathrm{NaN}^0$ (the one place where a NaN input
-    does not give a NaN output); $0^{c} = \infty$ for $c < 0$; $(\pm\infty)^2 = \infty$;
-    $x^c = \mathrm{NaN}$ for $x < 0$ and a non-integer $c$, **including** $x = -\infty$:
+    Values follow IEEE ``pow`` (as numpy and PyTorch): :math:`x^0 = 1` for **every** :math:`x`,
+    including :math:`0^0`, :math:`\infty^0` and :math:`\mathrm{NaN}^0` (the one place where a NaN input
+    does not give a NaN output); :math:`0^{c} = \infty` for :math:`c < 0`; :math:`(\pm\infty)^2 = \infty`;
+    :math:`x^c = \mathrm{NaN}` for :math:`x < 0` and a non-integer :math:`c`, **including** :math:`x = -\infty`:
     a negative number has no real square root, however large. (IEEE ``pow`` says
-    $+\infty$ there; numpy gives NaN for $c = 0.5$, which it computes as ``sqrt``, but
-    $+\infty$ for $c = 1.5$.)
+    :math:`+\infty` there; numpy gives NaN for :math:`c = 0.5`, which it computes as ``sqrt``, but
+    :math:`+\infty` for :math:`c = 1.5`.)
 
-    Gradient: for $c = 0$ the function is the constant 1, so $\bar x = 0$ everywhere,
-    also at $x = 0$ where the formula would give $0 \cdot 0^{-1} = 0\cdot\infty$ (PyTorch
-    also gives 0). Elsewhere the formula in IEEE arithmetic: $2x$ is $\pm\infty$ at
-    $\pm\infty$; $c\,x^{c-1} = \infty$ at $x = 0$ for $0 < c < 1$; NaN where $x^c$ is NaN,
-    except for $c = 1$, whose derivative is 1 everywhere ($x^0 = 1$).
+    Gradient: for :math:`c = 0` the function is the constant 1, so :math:`\bar x = 0` everywhere,
+    also at :math:`x = 0` where the formula would give :math:`0 \cdot 0^{-1} = 0\cdot\infty` (PyTorch
+    also gives 0). Elsewhere the formula in IEEE arithmetic: :math:`2x` is :math:`\pm\infty` at
+    :math:`\pm\infty`; :math:`c\,x^{c-1} = \infty` at :math:`x = 0` for :math:`0 < c < 1`; NaN where :math:`x^c` is NaN,
+    except for :math:`c = 1`, whose derivative is 1 everywhere (:math:`x^0 = 1`).
 
-    Second derivative: $(x^c)'' = c\,(c-1)\,x^{c-2}$, from the graph $\bar y\,c\,x^{c-1}$
-    (itself a :class:`PowConst`); for $c = 0$ the gradient is a constant 0.
+    Second derivative: :math:`(x^c)'' = c\,(c-1)\,x^{c-2}`, from the graph :math:`\bar y\,c\,x^{c-1}`
+    (itself a :class:`PowConst`); for :math:`c = 0` the gradient is a constant 0.
 
     With an integer tensor, a non-negative Python ``int`` exponent keeps the integer
     dtype (as PyTorch); a float or negative exponent gives the default float dtype
@@ -252,29 +252,29 @@ class PowConst(Function):
 
 
 class Pow(Function):
-    r"""$y = a^b$ with both operands tensors.
+    r""":math:`y = a^b` with both operands tensors.
 
     .. math:: \bar a = \bar y\, b\, a^{b-1}, \qquad \bar b = \bar y\, a^b \ln a .
 
-    Values follow IEEE ``pow``, with NaN at $(-\infty)^b$ for a non-integer $b$ (see
+    Values follow IEEE ``pow``, with NaN at :math:`(-\infty)^b` for a non-integer :math:`b` (see
     :class:`PowConst`). The formulas are evaluated in IEEE arithmetic except at the
-    products $0\cdot\infty$, where the derivative has a limit and that limit is
+    products :math:`0\cdot\infty`, where the derivative has a limit and that limit is
     returned:
 
-    * $\partial a^b/\partial a = 0$ wherever $b = 0$ (the function is the constant 1),
-      also at $a = 0$, $\pm\infty$ or NaN. PyTorch does the same.
-    * $\partial a^b/\partial a = 0$ where $a^{b-1} = 0$ and $b = \pm\infty$
-      ($|a| < 1, b = \infty$ or $|a| > 1, b = -\infty$: $\lim b\,a^{b-1} = 0$, the
-      power decays faster than $b$ grows).
-    * $\partial a^b/\partial b = 0$ where $a^b = 0$ and $a \ge 0$: at $a = 0, b > 0$
-      the function is $0$ for every nearby $b$ (and $\lim_{a\to0^+} a^b\ln a = 0$);
-      likewise at $a = \infty, b < 0$, at $0 < a < 1, b = \infty$ and at
-      $a > 1, b = -\infty$. PyTorch gives 0 at $a = 0, b > 0$ as well.
+    * :math:`\partial a^b/\partial a = 0` wherever :math:`b = 0` (the function is the constant 1),
+      also at :math:`a = 0`, :math:`\pm\infty` or NaN. PyTorch does the same.
+    * :math:`\partial a^b/\partial a = 0` where :math:`a^{b-1} = 0` and :math:`b = \pm\infty`
+      (:math:`|a| < 1, b = \infty` or :math:`|a| > 1, b = -\infty`: :math:`\lim b\,a^{b-1} = 0`, the
+      power decays faster than :math:`b` grows).
+    * :math:`\partial a^b/\partial b = 0` where :math:`a^b = 0` and :math:`a \ge 0`: at :math:`a = 0, b > 0`
+      the function is :math:`0` for every nearby :math:`b` (and :math:`\lim_{a\to0^+} a^b\ln a = 0`);
+      likewise at :math:`a = \infty, b < 0`, at :math:`0 < a < 1, b = \infty` and at
+      :math:`a > 1, b = -\infty`. PyTorch gives 0 at :math:`a = 0, b > 0` as well.
 
-    Elsewhere: $\partial a^b/\partial b = \ln a = -\infty$ at $a = 0, b = 0$ (both one-sided
-    difference quotients tend to $-\infty$; PyTorch returns 0 there by convention), and
-    NaN for $a < 0$, where $a^b$ is not a real function of $b$ (also when $b$ is an
-    integer and $a^b$ itself is a number), as PyTorch.
+    Elsewhere: :math:`\partial a^b/\partial b = \ln a = -\infty` at :math:`a = 0, b = 0` (both one-sided
+    difference quotients tend to :math:`-\infty`; PyTorch returns 0 there by convention), and
+    NaN for :math:`a < 0`, where :math:`a^b` is not a real function of :math:`b` (also when :math:`b` is an
+    integer and :math:`a^b` itself is a number), as PyTorch.
 
     Second derivatives (``backward_graph``):
 
@@ -283,9 +283,9 @@ class Pow(Function):
               \frac{\partial^2 a^b}{\partial b^2} = a^b(\ln a)^2 .
 
     The limits above replace the formula only where it evaluates to
-    $0\cdot\infty = \mathrm{NaN}$; where the formula is already 0 (at $b = 0$ with a
-    finite $a^{b-1}$, say) it stays in the graph, so the mixed derivative there is the
-    true $1/a$, not the 0 a constant would give.
+    :math:`0\cdot\infty = \mathrm{NaN}`; where the formula is already 0 (at :math:`b = 0` with a
+    finite :math:`a^{b-1}`, say) it stays in the graph, so the mixed derivative there is the
+    true :math:`1/a`, not the 0 a constant would give.
     """
 
     __slots__ = ("y", "a", "b")
@@ -343,24 +343,24 @@ def power(base: Any, exponent: Any) -> Tensor:
 
 
 class MatMul(Function):
-    r"""Matrix product $Y = A B$ (batched and 1-D operands as in ``numpy.matmul``).
+    r"""Matrix product :math:`Y = A B` (batched and 1-D operands as in ``numpy.matmul``).
 
-    With $Y_{ik} = \sum_j A_{ij} B_{jk}$:
+    With :math:`Y_{ik} = \sum_j A_{ij} B_{jk}`:
 
     .. math:: \bar A = \bar Y B^\top, \qquad \bar B = A^\top \bar Y .
 
     A 1-D left operand is treated as a row vector and a 1-D right operand as a column
     vector; the extra axis is removed from the result, as numpy does.
 
-    Edges: IEEE sums of products, as numpy and PyTorch: an $\infty$ entry meeting a 0
-    gives $\infty\cdot 0 = \mathrm{NaN}$, and $\infty$ and $-\infty$ terms in one sum
+    Edges: IEEE sums of products, as numpy and PyTorch: an :math:`\infty` entry meeting a 0
+    gives :math:`\infty\cdot 0 = \mathrm{NaN}`, and :math:`\infty` and :math:`-\infty` terms in one sum
     give NaN; a NaN entry makes its whole output row/column NaN. The gradients are
     products of the same kind.
 
-    The product is bilinear: $\bar A$ is linear in $B$ and does not depend on $A$, so
+    The product is bilinear: :math:`\bar A` is linear in :math:`B` and does not depend on :math:`A`, so
     the second derivative in one operand is 0 and the mixed one is
-    $\partial^2 \phi/\partial A_{ij}\,\partial B_{jk} = \bar Y_{ik}$. ``backward_graph``
-    builds $\bar Y B^\top$ and $A^\top \bar Y$ from :class:`MatMul` and
+    :math:`\partial^2 \phi/\partial A_{ij}\,\partial B_{jk} = \bar Y_{ik}`. ``backward_graph``
+    builds :math:`\bar Y B^\top` and :math:`A^\top \bar Y` from :class:`MatMul` and
     :class:`~tinynet.ops.shape.Transpose`.
 
     A gradient is only computed for an operand that requires one: for the first layer
@@ -446,17 +446,17 @@ def matmul(a: Any, b: Any) -> Tensor:
 
 
 class Affine(Function):
-    r"""Affine map $Y = XW + b$ as one operation: a dense layer before its activation.
+    r"""Affine map :math:`Y = XW + b` as one operation: a dense layer before its activation.
 
     The same numbers as ``matmul(X, W) + b``, but one graph node instead of two and
     one array instead of two: the bias is added in place to the freshly computed
     product, and no separate product array stays alive in the graph until backward.
-    With $Y_{ik} = \sum_j X_{ij} W_{jk} + b_k$:
+    With :math:`Y_{ik} = \sum_j X_{ij} W_{jk} + b_k`:
 
     .. math:: \bar X = \bar Y W^\top, \qquad \bar W = X^\top \bar Y, \qquad
               \bar b_k = \textstyle\sum_i \bar Y_{ik}
 
-    (the sum over the rows is the engine's un-broadcasting of $\bar Y$ to the shape of $b$).
+    (the sum over the rows is the engine's un-broadcasting of :math:`\bar Y` to the shape of :math:`b`).
 
     Edge values as in :class:`MatMul` and :class:`Add`; second derivatives as in
     :class:`MatMul` (the bias enters linearly: its second derivatives are 0).

@@ -1,27 +1,27 @@
 r"""Elementwise functions: exp, log, sqrt, abs, maximum/minimum, clip and casts.
 
 Edge values. Each forward gives the IEEE 754 value (what numpy and PyTorch give): the
-limit where the function has one ($e^{-\infty} = 0$, $\ln 0 = -\infty$), NaN outside
-the real domain ($\ln(-1)$, $\sqrt{-1}$), and NaN for a NaN input. Each backward
-multiplies $\bar y$ by the derivative $f'(x)$, where
+limit where the function has one (:math:`e^{-\infty} = 0`, :math:`\ln 0 = -\infty`), NaN outside
+the real domain (:math:`\ln(-1)`, :math:`\sqrt{-1}`), and NaN for a NaN input. Each backward
+multiplies :math:`\bar y` by the derivative :math:`f'(x)`, where
 
-* at $\pm\infty$ and at the boundary of the domain $f'$ is its limit ($\exp'(-\infty) = 0$,
-  $\ln'(0) = +\infty$);
-* at a NaN input, and wherever $f(x)$ is NaN because $x$ is outside the domain,
-  $f'(x)$ is NaN: a NaN never turns into a number on its way back;
-* where $f$ does not depend on an input at all (a clipped element, the smaller
-  operand of a maximum) the gradient is exactly 0, whatever $\bar y$ is (as PyTorch).
+* at :math:`\pm\infty` and at the boundary of the domain :math:`f'` is its limit (:math:`\exp'(-\infty) = 0`,
+  :math:`\ln'(0) = +\infty`);
+* at a NaN input, and wherever :math:`f(x)` is NaN because :math:`x` is outside the domain,
+  :math:`f'(x)` is NaN: a NaN never turns into a number on its way back;
+* where :math:`f` does not depend on an input at all (a clipped element, the smaller
+  operand of a maximum) the gradient is exactly 0, whatever :math:`\bar y` is (as PyTorch).
 
 The docstrings list the deliberate differences from PyTorch.
 
 Second derivatives: each op's ``backward_graph`` builds the same gradient from tinynet
 operations. The masks of abs, maximum/minimum and clip (which side wins, which
 elements are inside the bounds) are constants in that graph: their derivative is 0
-everywhere except at the kink, where none exists. So $|x|'' = 0$ and
-$\max(a, b)'' = 0$ away from the kinks, and the gradient of ``clip`` is
-differentiated as the constant mask times $\bar y$. The edge-value conventions (a
+everywhere except at the kink, where none exists. So :math:`|x|'' = 0` and
+:math:`\max(a, b)'' = 0` away from the kinks, and the gradient of ``clip`` is
+differentiated as the constant mask times :math:`\bar y`. The edge-value conventions (a
 gradient of exactly 0 or NaN at fixed positions) are imposed with :class:`Where`, never
-by multiplying with a 0/1 mask ($0\cdot\infty = \mathrm{NaN}$).
+by multiplying with a 0/1 mask (:math:`0\cdot\infty = \mathrm{NaN}`).
 """
 
 from __future__ import annotations
@@ -34,13 +34,13 @@ from tinynet.tensor import Function, Tensor, get_default_dtype
 
 
 class Exp(Function):
-    r"""$y = e^x$, so $\bar x = \bar y\, e^x = \bar y\, y$.
+    r""":math:`y = e^x`, so :math:`\bar x = \bar y\, e^x = \bar y\, y`.
 
-    Edges: $e^{-\infty} = 0$ with derivative 0; $e^{\infty} = \infty$ (also on overflow,
-    e.g. $e^{1000}$) with derivative $\infty$; NaN gives NaN.
+    Edges: :math:`e^{-\infty} = 0` with derivative 0; :math:`e^{\infty} = \infty` (also on overflow,
+    e.g. :math:`e^{1000}`) with derivative :math:`\infty`; NaN gives NaN.
 
-    In graph mode $\bar x = \bar y\, y$ with the output $y$ as a node, so every derivative
-    is $e^x$ again: $(e^x)^{(n)} = e^x$.
+    In graph mode :math:`\bar x = \bar y\, y` with the output :math:`y` as a node, so every derivative
+    is :math:`e^x` again: :math:`(e^x)^{(n)} = e^x`.
     """
 
     __slots__ = ("y",)
@@ -63,16 +63,16 @@ class Exp(Function):
 
 
 class Log(Function):
-    r"""$y = \ln x$, so $\bar x = \bar y / x$ (defined for $x \ge 0$).
+    r""":math:`y = \ln x`, so :math:`\bar x = \bar y / x` (defined for :math:`x \ge 0`).
 
-    Edges: $\ln 0 = -\infty$ with derivative $+\infty$ (the limit from inside the
-    domain; also at $x = -0.0$, where PyTorch's $1/x$ gives $-\infty$);
-    $\ln\infty = \infty$ with derivative 0; for $x < 0$ the value is NaN and so is the
-    derivative (PyTorch returns the finite $1/x$ there: a number for a function that
+    Edges: :math:`\ln 0 = -\infty` with derivative :math:`+\infty` (the limit from inside the
+    domain; also at :math:`x = -0.0`, where PyTorch's :math:`1/x` gives :math:`-\infty`);
+    :math:`\ln\infty = \infty` with derivative 0; for :math:`x < 0` the value is NaN and so is the
+    derivative (PyTorch returns the finite :math:`1/x` there: a number for a function that
     has none).
 
-    Second derivative: $(\ln x)'' = -1/x^2$; the graph is $\bar y / |x|$ (the NaN of
-    $x < 0$ a constant), whose derivative $-\mathrm{sign}(x)/x^2$ is $-1/x^2$ on the domain.
+    Second derivative: :math:`(\ln x)'' = -1/x^2`; the graph is :math:`\bar y / |x|` (the NaN of
+    :math:`x < 0` a constant), whose derivative :math:`-\mathrm{sign}(x)/x^2` is :math:`-1/x^2` on the domain.
     """
 
     __slots__ = ("x",)
@@ -100,14 +100,14 @@ class Log(Function):
 
 
 class Sqrt(Function):
-    r"""$y = \sqrt{x}$, so $\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)$.
+    r""":math:`y = \sqrt{x}`, so :math:`\bar x = \bar y / (2\sqrt{x}) = \bar y / (2y)`.
 
-    Edges: $\sqrt{0} = 0$ with derivative $+\infty$ (also at $x = -0.0$, whose IEEE
-    square root is $-0.0$; PyTorch's $1/(2y)$ gives $-\infty$ there);
-    $\sqrt\infty = \infty$ with derivative 0; for $x < 0$ value and derivative are NaN.
+    Edges: :math:`\sqrt{0} = 0` with derivative :math:`+\infty` (also at :math:`x = -0.0`, whose IEEE
+    square root is :math:`-0.0`; PyTorch's :math:`1/(2y)` gives :math:`-\infty` there);
+    :math:`\sqrt\infty = \infty` with derivative 0; for :math:`x < 0` value and derivative are NaN.
 
-    Second derivative: $(\sqrt x)'' = -\tfrac14 x^{-3/2}$, from the graph
-    $\bar y / |2y|$ with the output $y$ as a node.
+    Second derivative: :math:`(\sqrt x)'' = -\tfrac14 x^{-3/2}`, from the graph
+    :math:`\bar y / |2y|` with the output :math:`y` as a node.
     """
 
     __slots__ = ("y",)
@@ -130,10 +130,10 @@ class Sqrt(Function):
 
 
 class Abs(Function):
-    r"""$y = |x|$, so $\bar x = \bar y\,\mathrm{sign}(x)$.
+    r""":math:`y = |x|`, so :math:`\bar x = \bar y\,\mathrm{sign}(x)`.
 
-    Edges: $\mathrm{sign}(\pm 0) = 0$ (0 at the kink, as PyTorch), $|\pm\infty| = \infty$
-    with derivative $\pm1$, NaN gives NaN.
+    Edges: :math:`\mathrm{sign}(\pm 0) = 0` (0 at the kink, as PyTorch), :math:`|\pm\infty| = \infty`
+    with derivative :math:`\pm1`, NaN gives NaN.
 
     Second derivative: 0 (the sign is a constant mask in the graph; at the kink no
     second derivative exists).
@@ -182,15 +182,15 @@ def _winner_grads(grad: Any, a: Any, b: Any, a_wins: Any, b_wins: Any) -> tuple[
 
 
 class Maximum(Function):
-    r"""$y = \max(a, b)$ elementwise.
+    r""":math:`y = \max(a, b)` elementwise.
 
-    $\bar a = \bar y\,[a > b]$ and $\bar b = \bar y\,[b > a]$; where $a = b$ the
-    function has a kink and each side receives half, $\tfrac12\bar y$ (PyTorch
-    splits ties the same way). $\max(x, \infty) = \infty$ with all of the gradient
-    going to the $\infty$ side (also $\infty = \infty$ is a tie).
+    :math:`\bar a = \bar y\,[a > b]` and :math:`\bar b = \bar y\,[b > a]`; where :math:`a = b` the
+    function has a kink and each side receives half, :math:`\tfrac12\bar y` (PyTorch
+    splits ties the same way). :math:`\max(x, \infty) = \infty` with all of the gradient
+    going to the :math:`\infty` side (also :math:`\infty = \infty` is a tie).
 
     A NaN operand gives NaN (as PyTorch), and both gradients are NaN there: which side
-    wins is undefined. (PyTorch passes $\bar y$ to both sides.)
+    wins is undefined. (PyTorch passes :math:`\bar y` to both sides.)
     """
 
     __slots__ = ("a", "b")
@@ -211,7 +211,7 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    r"""$y = \min(a, b)$ elementwise; $\bar a = \bar y\,[a < b]$, ties split in half.
+    r""":math:`y = \min(a, b)` elementwise; :math:`\bar a = \bar y\,[a < b]`, ties split in half.
 
     Edges as :class:`Maximum`: a NaN operand gives a NaN value and NaN gradients.
     """
@@ -234,11 +234,11 @@ class Minimum(Function):
 
 
 class Clip(Function):
-    r"""$y = \min(\max(x, lo), hi)$; $\bar x = \bar y\,[lo \le x \le hi]$.
+    r""":math:`y = \min(\max(x, lo), hi)`; :math:`\bar x = \bar y\,[lo \le x \le hi]`.
 
     The bounds are constants. At the bounds themselves the gradient is passed through
-    (as ``torch.clamp`` does). Outside them the output does not depend on $x$ and the
-    gradient is exactly 0; $\pm\infty$ inputs are clipped to the bounds (gradient 0
+    (as ``torch.clamp`` does). Outside them the output does not depend on :math:`x` and the
+    gradient is exactly 0; :math:`\pm\infty` inputs are clipped to the bounds (gradient 0
     unless the bound is itself infinite). A NaN input gives NaN and a NaN gradient
     (``torch.clamp`` gives gradient 0 there). A NaN bound is refused.
 
@@ -288,10 +288,10 @@ class Clip(Function):
 
 
 class Cast(Function):
-    r"""Change the dtype; $\bar x = \bar y$ cast back to the input's dtype.
+    r"""Change the dtype; :math:`\bar x = \bar y` cast back to the input's dtype.
 
     Between float dtypes the IEEE rounding applies (a float64 above the float32 range
-    becomes $\pm\infty$; NaN stays NaN). An integer type has no NaN or $\pm\infty$, so
+    becomes :math:`\pm\infty`; NaN stays NaN). An integer type has no NaN or :math:`\pm\infty`, so
     casting those to one raises ``ValueError`` instead of inventing a number (numpy and
     PyTorch return an arbitrary integer).
     """
@@ -329,21 +329,21 @@ class Cast(Function):
 
 
 class Where(Function):
-    r"""$y = \mathrm{where}(c, a, b)$: $a$ where the boolean array $c$ is true, else $b$.
+    r""":math:`y = \mathrm{where}(c, a, b)`: :math:`a` where the boolean array :math:`c` is true, else :math:`b`.
 
     The condition is a constant (an option, not an input: a boolean has no
     derivative), and the operands broadcast as in numpy. Each operand receives the
-    gradient where it was chosen and **exactly** 0 elsewhere, whatever $\bar y$ is:
+    gradient where it was chosen and **exactly** 0 elsewhere, whatever :math:`\bar y` is:
 
     .. math:: \bar a = \mathrm{where}(c, \bar y, 0), \qquad \bar b = \mathrm{where}(c, 0, \bar y).
 
-    The map is linear in $(a, b)$, so its second derivative is 0. The other ops'
+    The map is linear in :math:`(a, b)`, so its second derivative is 0. The other ops'
     ``backward_graph`` use it to impose their edge-value conventions (a gradient of 0 or
     NaN at fixed positions), which multiplying by a 0/1 mask cannot do:
-    $0\cdot\infty = \mathrm{NaN}$. The usual caveat of ``where`` applies to derivatives
+    :math:`0\cdot\infty = \mathrm{NaN}`. The usual caveat of ``where`` applies to derivatives
     of the branch that was not chosen: its gradient there is 0, but if that branch
     itself is infinite or NaN at such a position, the chain rule inside it can still
-    give $0\cdot\infty = \mathrm{NaN}$ further down (as in PyTorch and JAX).
+    give :math:`0\cdot\infty = \mathrm{NaN}` further down (as in PyTorch and JAX).
     """
 
     __slots__ = ("cond",)

@@ -190,9 +190,9 @@ class BCEWithLogits(Function):
 
     Edges: at :math:`z = \pm\infty` the loss is its limit,
     :math:`(1-y)\cdot\infty` for :math:`+\infty` and :math:`y\cdot\infty` for
-    :math:`-\infty`, which is **0** when that weight is 0 ($z=+\infty, y=1$ and
-    $z=-\infty, y=0$: a perfect prediction) instead of $\infty - \infty = \mathrm{NaN}$.
-    The gradient there is $\sigma(\pm\infty) - y$; NaN gives NaN.
+    :math:`-\infty`, which is **0** when that weight is 0 (:math:`z=+\infty, y=1` and
+    :math:`z=-\infty, y=0`: a perfect prediction) instead of :math:`\infty - \infty = \mathrm{NaN}`.
+    The gradient there is :math:`\sigma(\pm\infty) - y`; NaN gives NaN.
     """
 
     __slots__ = ("z", "y", "sig")

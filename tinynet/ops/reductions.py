@@ -7,8 +7,8 @@ edge values. ``argmax``/``argmin`` (in :mod:`tinynet.ops`) give integer indices 
 no gradient.
 
 Edge values of sum and mean follow IEEE addition, as numpy and PyTorch: a sum containing both
-$\infty$ and $-\infty$, or a NaN, is NaN; a sum that overflows is $\pm\infty$. The
-gradients do not depend on the values (1 and $1/n$), so they stay finite even there.
+:math:`\infty` and :math:`-\infty`, or a NaN, is NaN; a sum that overflows is :math:`\pm\infty`. The
+gradients do not depend on the values (1 and :math:`1/n`), so they stay finite even there.
 
 Sum and mean are linear, so their second derivatives are 0: ``backward_graph`` copies the
 gradient back with tensor operations (a reshape, then adding zeros of the input's
@@ -84,13 +84,13 @@ def sum_to(g: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 
 class Sum(Function):
-    r"""$y = \sum_{i \in \text{axes}} x_i$.
+    r""":math:`y = \sum_{i \in \text{axes}} x_i`.
 
-    Every summed element contributes with weight 1, so $\bar x_i = \bar y$: the
+    Every summed element contributes with weight 1, so :math:`\bar x_i = \bar y`: the
     output gradient is copied back along the reduced axes.
 
-    Edges (IEEE, as numpy and PyTorch): $\infty + (-\infty)$ or a NaN term gives NaN;
-    the gradient is still $\bar y$ for every element.
+    Edges (IEEE, as numpy and PyTorch): :math:`\infty + (-\infty)` or a NaN term gives NaN;
+    the gradient is still :math:`\bar y` for every element.
     """
 
     __slots__ = ("shape", "axes", "axis", "keepdims")
@@ -114,9 +114,9 @@ class Sum(Function):
 
 
 class Mean(Function):
-    r"""$y = \frac1n \sum_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y / n$.
+    r""":math:`y = \frac1n \sum_{i \in \text{axes}} x_i`, so :math:`\bar x_i = \bar y / n`.
 
-    Edges as :class:`Sum`; the gradient $\bar y / n$ never depends on the values.
+    Edges as :class:`Sum`; the gradient :math:`\bar y / n` never depends on the values.
     """
 
     __slots__ = ("shape", "axes", "n", "axis", "keepdims")
@@ -219,22 +219,22 @@ class _Extremum(Function):
 
 
 class Max(_Extremum):
-    r"""$y = \max_{i \in \text{axes}} x_i$ (the reduction; :class:`~tinynet.ops.Maximum`
+    r""":math:`y = \max_{i \in \text{axes}} x_i` (the reduction; :class:`~tinynet.ops.Maximum`
     is the elementwise maximum of two tensors).
 
-    With $k$ elements tied for the maximum, each of them receives an equal share and
+    With :math:`k` elements tied for the maximum, each of them receives an equal share and
     every other element nothing:
 
     .. math:: \bar x_i = \frac{\bar y\,[x_i = y]}{k}, \qquad k = \#\{j : x_j = y\}.
 
-    This is the derivative wherever the maximum is unique ($k = 1$); at a tie, where
-    $\max$ has a kink, it is the average of the one-sided derivatives, the same rule
+    This is the derivative wherever the maximum is unique (:math:`k = 1`); at a tie, where
+    :math:`\max` has a kink, it is the average of the one-sided derivatives, the same rule
     as the elementwise ``tn.maximum`` (which gives each side half) and PyTorch's
     ``amax``. (PyTorch's ``max(dim=...)`` sends everything to the one index it
     returns.)
 
-    Edges: $\pm\infty$ are ordinary values ($\max(\infty, \infty) = \infty$ is a tie of
-    two; a slice of all $-\infty$ gives $-\infty$, each element sharing the gradient).
+    Edges: :math:`\pm\infty` are ordinary values (:math:`\max(\infty, \infty) = \infty` is a tie of
+    two; a slice of all :math:`-\infty` gives :math:`-\infty`, each element sharing the gradient).
     A NaN anywhere in a slice makes its maximum NaN (as numpy and PyTorch), and the
     whole slice's gradient NaN: which element wins is undefined (as for
     ``tn.maximum``; PyTorch gives the NaN's position the gradient). An empty slice is
@@ -255,7 +255,7 @@ class Max(_Extremum):
 
 
 class Min(_Extremum):
-    r"""$y = \min_{i \in \text{axes}} x_i$; the gradient is shared equally among the tied minima,
+    r""":math:`y = \min_{i \in \text{axes}} x_i`; the gradient is shared equally among the tied minima,
 
     .. math:: \bar x_i = \frac{\bar y\,[x_i = y]}{k}, \qquad k = \#\{j : x_j = y\}.
 
@@ -276,12 +276,12 @@ class Min(_Extremum):
 
 # --------------------------------------------------------------------------- product
 def _others(x: Any) -> Any:
-    r"""$o_i = \prod_{j \ne i} x_j$ along the last axis, **without division**.
+    r""":math:`o_i = \prod_{j \ne i} x_j` along the last axis, **without division**.
 
-    $o_i = \underbrace{x_0 \cdots x_{i-1}}_{\text{left}}\;\underbrace{x_{i+1} \cdots x_{n-1}}_{\text{right}}$,
-    both running products (``cumprod``) shifted by one. Dividing $\prod_j x_j$ by
-    $x_i$ would give $0/0$ at a zero; this is exact there: with one zero $x_k$, $o_k$
-    is the product of the others and every other $o_i$ is 0; with two zeros all are 0.
+    :math:`o_i = \underbrace{x_0 \cdots x_{i-1}}_{\text{left}}\;\underbrace{x_{i+1} \cdots x_{n-1}}_{\text{right}}`,
+    both running products (``cumprod``) shifted by one. Dividing :math:`\prod_j x_j` by
+    :math:`x_i` would give :math:`0/0` at a zero; this is exact there: with one zero :math:`x_k`, :math:`o_k`
+    is the product of the others and every other :math:`o_i` is 0; with two zeros all are 0.
     """
     n = x.shape[-1]
     if n == 0:
@@ -294,13 +294,13 @@ def _others(x: Any) -> Any:
 
 
 class _ProdOthers(Function):
-    r"""$o_i = \prod_{j \ne i} x_j$ along the last axis: the gradient of :class:`Prod`.
+    r""":math:`o_i = \prod_{j \ne i} x_j` along the last axis: the gradient of :class:`Prod`.
 
     A node of the graph that ``Prod.backward_graph`` builds, so that the gradient of a
     product can be differentiated again. Its own Jacobian is
-    $\partial o_i / \partial x_k = \prod_{j \ne i, k} x_j$ for $k \ne i$ and 0 for
-    $k = i$: the products "of all but two", computed as :func:`_others` of the rows of
-    the matrix $X_{ij} = x_j$ with $X_{ii} = 1$ (so $n^2$ numbers per slice, only when
+    :math:`\partial o_i / \partial x_k = \prod_{j \ne i, k} x_j` for :math:`k \ne i` and 0 for
+    :math:`k = i`: the products "of all but two", computed as :func:`_others` of the rows of
+    the matrix :math:`X_{ij} = x_j` with :math:`X_{ii} = 1` (so :math:`n^2` numbers per slice, only when
     differentiating twice).
     """
 
@@ -333,22 +333,22 @@ class _ProdOthers(Function):
 
 
 class Prod(Function):
-    r"""$y = \prod_{i \in \text{axes}} x_i$, so $\bar x_i = \bar y \prod_{j \ne i} x_j$.
+    r""":math:`y = \prod_{i \in \text{axes}} x_i`, so :math:`\bar x_i = \bar y \prod_{j \ne i} x_j`.
 
     The product of the *other* elements is computed with running products from both
-    ends (see :func:`_others`), never as $y / x_i$: that is $0/0$ where $x_i = 0$. So
+    ends (see :func:`_others`), never as :math:`y / x_i`: that is :math:`0/0` where :math:`x_i = 0`. So
     with one zero in a slice its element gets the product of the others and every
     other element 0; with two zeros every gradient is 0 (the product stays 0 when any
     single element moves).
 
-    Edges: IEEE products ($0 \cdot \infty = \mathrm{NaN}$, overflow to $\pm\infty$);
+    Edges: IEEE products (:math:`0 \cdot \infty = \mathrm{NaN}`, overflow to :math:`\pm\infty`);
     the gradient of an element is NaN exactly when the product of the others is
-    (a NaN elsewhere in the slice, or $0$ and $\infty$ among the others). The product
+    (a NaN elsewhere in the slice, or :math:`0` and :math:`\infty` among the others). The product
     over an empty axis is 1 (as numpy and PyTorch). Integer tensors keep their dtype.
 
-    Second derivative: $\partial^2 y / \partial x_i \partial x_k = \prod_{j \ne i,k} x_j$
-    ($i \ne k$), 0 on the diagonal; ``backward_graph`` records the products of the
-    others as a :class:`_ProdOthers` node, which is differentiable again.
+    Second derivative: :math:`\partial^2 y / \partial x_i \partial x_k = \prod_{j \ne i,k} x_j`
+    (:math:`i \ne k`), 0 on the diagonal; ``backward_graph`` records the products of the
+    others as a :class:`!_ProdOthers` node, which is differentiable again.
     """
 
     local_derivatives = ("∂y/∂x_i = prod of the others",)
@@ -448,27 +448,27 @@ class _Spread(Function):
         return Where.apply(float("nan"), g, cond=xp.broadcast_to(self.undefined, g.shape))
 
     def _deviation_graph(self) -> Tensor:
-        """$x - \\bar x$ with tensor operations (the same numbers as ``self.d``)."""
+        r""":math:`x - \bar x` with tensor operations (the same numbers as ``self.d``)."""
         (x,) = self.inputs
         return x - Mean.apply(x, axis=self.axis, keepdims=True)
 
 
 class Var(_Spread):
-    r"""$y = \frac{1}{n - c}\sum_{i \in \text{axes}} (x_i - \bar x)^2$, with
-    $\bar x$ the mean over the same axes and $c$ = ``correction``.
+    r""":math:`y = \frac{1}{n - c}\sum_{i \in \text{axes}} (x_i - \bar x)^2`, with
+    :math:`\bar x` the mean over the same axes and :math:`c` = ``correction``.
 
-    **The default is** ``correction=1``, $c = 1$ (the unbiased estimate, PyTorch's default); numpy's
+    **The default is** ``correction=1``, :math:`c = 1` (the unbiased estimate, PyTorch's default); numpy's
     ``np.var`` defaults to ``ddof=0``. Pass ``correction=0`` (or ``ddof=0``) for the
-    population variance. Since $\sum_i (x_i - \bar x) = 0$, the mean's own dependence
-    on $x$ drops out of the derivative:
+    population variance. Since :math:`\sum_i (x_i - \bar x) = 0`, the mean's own dependence
+    on :math:`x` drops out of the derivative:
 
     .. math:: \bar x_i = \bar y\,\frac{2\,(x_i - \bar x)}{n - c}.
 
     Edges: an infinite or NaN element makes its slice's variance NaN (as numpy and
-    PyTorch; $\infty - \infty$), and its gradient NaN. $n - c \le 0$ (one element with
-    $c = 1$) is refused instead of returning inf or NaN.
+    PyTorch; :math:`\infty - \infty`), and its gradient NaN. :math:`n - c \le 0` (one element with
+    :math:`c = 1`) is refused instead of returning inf or NaN.
 
-    Second derivative: $\partial^2 y / \partial x_i \partial x_k = \frac{2}{n-c}(\delta_{ik} - \frac1n)$.
+    Second derivative: :math:`\partial^2 y / \partial x_i \partial x_k = \frac{2}{n-c}(\delta_{ik} - \frac1n)`.
     """
 
     local_derivatives = ("∂y/∂x = 2(x − mean)/(n − c)",)
@@ -492,19 +492,19 @@ class Var(_Spread):
 
 
 class Std(_Spread):
-    r"""$y = \sqrt{\mathrm{var}(x)}$ (see :class:`Var`; **default** ``correction=1``, as
+    r""":math:`y = \sqrt{\mathrm{var}(x)}` (see :class:`Var`; **default** ``correction=1``, as
     PyTorch; numpy's ``np.std`` uses ``ddof=0``).
 
     .. math:: \bar x_i = \bar y\,\frac{x_i - \bar x}{(n - c)\,y}.
 
-    Edges: as :class:`Var` for inf and NaN. A slice of equal elements has $y = 0$,
-    where $\sqrt{\cdot}$ has no derivative (the slope is $0/0$): its gradient is NaN,
+    Edges: as :class:`Var` for inf and NaN. A slice of equal elements has :math:`y = 0`,
+    where :math:`\sqrt{\cdot}` has no derivative (the slope is :math:`0/0`): its gradient is NaN,
     as in PyTorch. Add a small constant under the root yourself
     (``(x.var() + eps).sqrt()``) where a finite gradient is needed there.
 
-    Second derivative: $\frac{\partial^2 y}{\partial x_i \partial x_k} =
-    \frac{1}{(n-c)\,y}\bigl(\delta_{ik} - \tfrac1n - \frac{(x_i - \bar x)(x_k - \bar x)}{(n-c)\,y^2}\bigr)$,
-    from the graph, in which $y$ is the output node.
+    Second derivative: :math:`\frac{\partial^2 y}{\partial x_i \partial x_k} =
+    \frac{1}{(n-c)\,y}\bigl(\delta_{ik} - \tfrac1n - \frac{(x_i - \bar x)(x_k - \bar x)}{(n-c)\,y^2}\bigr)`,
+    from the graph, in which :math:`y` is the output node.
     """
 
     local_derivatives = ("∂y/∂x = (x − mean)/((n − c)·y)",)
@@ -533,23 +533,23 @@ class Std(_Spread):
 
 # --------------------------------------------------------------------------- logsumexp
 class LogSumExp(Function):
-    r"""$y = \log \sum_{i \in \text{axes}} e^{x_i}$, computed stably as
-    $m + \log\sum_i e^{x_i - m}$ with $m = \max_i x_i$ (no overflow at $x = 1000$, no
-    $\log 0$ at $x = -1000$). The derivative is the softmax:
+    r""":math:`y = \log \sum_{i \in \text{axes}} e^{x_i}`, computed stably as
+    :math:`m + \log\sum_i e^{x_i - m}` with :math:`m = \max_i x_i` (no overflow at :math:`x = 1000`, no
+    :math:`\log 0` at :math:`x = -1000`). The derivative is the softmax:
 
     .. math:: \bar x_i = \bar y\, \frac{e^{x_i}}{\sum_j e^{x_j}} = \bar y\, e^{x_i - y}.
 
     Edges, for one slice (the limits, as :class:`~tinynet.ops.Softmax`):
 
-    * $-\infty$ entries (not all) add nothing: value as without them, gradient 0;
-    * all $-\infty$: $y = -\infty$ ($\log 0$), with a NaN gradient (softmax of the slice
+    * :math:`-\infty` entries (not all) add nothing: value as without them, gradient 0;
+    * all :math:`-\infty`: :math:`y = -\infty` (:math:`\log 0`), with a NaN gradient (softmax of the slice
       is undefined);
-    * one $+\infty$ entry: $y = \infty$, gradient $\bar y$ there and 0 elsewhere (the
-      limit); two or more $+\infty$: $y = \infty$ and a NaN gradient;
+    * one :math:`+\infty` entry: :math:`y = \infty`, gradient :math:`\bar y` there and 0 elsewhere (the
+      limit); two or more :math:`+\infty`: :math:`y = \infty` and a NaN gradient;
     * a NaN entry: NaN value and NaN gradient.
 
-    Second derivative: the softmax Jacobian, $\mathrm{diag}(s) - s s^\top$; the graph
-    is $\bar y\, e^{x - y}$ with the output $y$ as a node.
+    Second derivative: the softmax Jacobian, :math:`\mathrm{diag}(s) - s s^\top`; the graph
+    is :math:`\bar y\, e^{x - y}` with the output :math:`y` as a node.
     """
 
     local_derivatives = ("∂y/∂x = softmax(x)",)
@@ -573,7 +573,7 @@ class LogSumExp(Function):
         return y.reshape([n for i, n in enumerate(x.shape) if i not in self.axes])
 
     def _limit(self) -> tuple[Any, Any] | None:
-        """Slices whose value is $+\\infty$: their softmax is the limit (or NaN)."""
+        r"""Slices whose value is :math:`+\infty`: their softmax is the limit (or NaN)."""
         x, y = self.x, self.y
         rows = y == xp.inf
         if not rows.any():

@@ -3,8 +3,8 @@ broadcasting, concatenation.
 
 Their backward passes move the gradient back the same way, so no derivative is
 needed beyond "each output element is one input element" (and, for a broadcast, "an
-element used $k$ times receives the sum of its $k$ gradients"). They never look at
-the values, so $\pm\infty$ and NaN pass through unchanged, forward and backward, and
+element used :math:`k` times receives the sum of its :math:`k` gradients"). They never look at
+the values, so :math:`\pm\infty` and NaN pass through unchanged, forward and backward, and
 integer tensors keep their dtype.
 
 **No aliasing.** Every result has an array of its own, never a view of its input's
@@ -34,7 +34,7 @@ from tinynet.tensor import Function, Tensor, unbroadcast
 
 
 class Reshape(Function):
-    r"""$y = \mathrm{reshape}(x)$; $\bar x = \mathrm{reshape}(\bar y, \text{shape of } x)$."""
+    r""":math:`y = \mathrm{reshape}(x)`; :math:`\bar x = \mathrm{reshape}(\bar y, \text{shape of } x)`."""
 
     __slots__ = ("new_shape", "in_shape")
     local_derivatives = ("∂y/∂x = 1 (reshaped back)",)
@@ -62,9 +62,9 @@ class Reshape(Function):
 
 
 class Transpose(Function):
-    r"""Permute axes: $y = x^\top$ (all axes reversed by default).
+    r"""Permute axes: :math:`y = x^\top` (all axes reversed by default).
 
-    $\bar x$ is $\bar y$ permuted by the inverse permutation.
+    :math:`\bar x` is :math:`\bar y` permuted by the inverse permutation.
     """
 
     __slots__ = ("axes",)
@@ -130,12 +130,12 @@ def _scatter(grad: Any, index: Any, shape: tuple[int, ...], dtype: Any) -> Any:
 
 
 class GetItem(Function):
-    r"""$y = x[\text{index}]$ (numpy indexing, basic or advanced).
+    r""":math:`y = x[\text{index}]` (numpy indexing, basic or advanced).
 
-    $\bar x$ is zero except at the selected positions, which receive $\bar y$. With
-    advanced (integer-array) indexing an element selected $k$ times receives the sum
-    of its $k$ gradients, hence ``add.at`` rather than plain assignment (so
-    $\infty$ and $-\infty$ gradients meeting at one element give NaN, as IEEE addition).
+    :math:`\bar x` is zero except at the selected positions, which receive :math:`\bar y`. With
+    advanced (integer-array) indexing an element selected :math:`k` times receives the sum
+    of its :math:`k` gradients, hence ``add.at`` rather than plain assignment (so
+    :math:`\infty` and :math:`-\infty` gradients meeting at one element give NaN, as IEEE addition).
 
     That scatter is itself the operation :class:`IndexAdd`, whose derivative is this
     selection again: both are linear, so the gradient can be differentiated to any
@@ -164,16 +164,16 @@ class GetItem(Function):
 
 
 class IndexAdd(Function):
-    r"""$y = 0_{\text{shape}}$ with $x$ added at ``index``: the adjoint of :class:`GetItem`.
+    r""":math:`y = 0_{\text{shape}}` with :math:`x` added at ``index``: the adjoint of :class:`GetItem`.
 
-    ``y = zeros(shape); y[index] += x`` where an element selected $k$ times by an
-    integer-array index receives the sum of its $k$ values (numpy's ``add.at``; JAX
+    ``y = zeros(shape); y[index] += x`` where an element selected :math:`k` times by an
+    integer-array index receives the sum of its :math:`k` values (numpy's ``add.at``; JAX
     writes it ``zeros(shape).at[index].add(x)``). It is the backward of ``x[index]``,
     and its own backward is that selection:
 
     .. math:: \bar x = \bar y[\text{index}].
 
-    Edges: the values are only moved and added (IEEE: $\infty + (-\infty)$ at one
+    Edges: the values are only moved and added (IEEE: :math:`\infty + (-\infty)` at one
     element is NaN), never multiplied, so zeros stay exact.
     """
 
@@ -219,9 +219,9 @@ def index_add(x: Any, index: Any, shape: Any) -> Tensor:
 
 # --------------------------------------------------------------------------- broadcasting
 class BroadcastTo(Function):
-    r"""$y = x$ repeated along the axes where it has size 1 (and new leading axes), as numpy.
+    r""":math:`y = x` repeated along the axes where it has size 1 (and new leading axes), as numpy.
 
-    Each element of $x$ is used in several positions of $y$, so by the chain rule its
+    Each element of :math:`x` is used in several positions of :math:`y`, so by the chain rule its
     gradient is the **sum** of the gradients at those positions:
 
     .. math:: \bar x = \sum_{\text{broadcast axes}} \bar y .
@@ -231,7 +231,7 @@ class BroadcastTo(Function):
     result is a full array of its own: memory grows with the output.
 
     Edges: the values are only copied and their gradients only added (IEEE:
-    $\infty + (-\infty)$ is NaN), never multiplied.
+    :math:`\infty + (-\infty)` is NaN), never multiplied.
     """
 
     __slots__ = ("shape", "in_shape")
@@ -265,15 +265,15 @@ class BroadcastTo(Function):
 
 
 class Concatenate(Function):
-    r"""$y = [x_1, x_2, \dots]$ joined along ``axis`` (``numpy.concatenate``, ``torch.cat``).
+    r""":math:`y = [x_1, x_2, \dots]` joined along ``axis`` (``numpy.concatenate``, ``torch.cat``).
 
-    Each input's elements are one block of $y$, so its gradient is that block of
-    $\bar y$ (the split of $\bar y$ at the same sizes):
+    Each input's elements are one block of :math:`y`, so its gradient is that block of
+    :math:`\bar y` (the split of :math:`\bar y` at the same sizes):
 
     .. math:: \bar x_k = \bar y[\dots, o_k : o_k + n_k, \dots], \qquad o_k = \sum_{j<k} n_j .
 
     The map is linear, so the second derivative is 0; ``backward_graph`` takes the
-    blocks with :class:`GetItem`. Values and gradients are only moved, so $\pm\infty$,
+    blocks with :class:`GetItem`. Values and gradients are only moved, so :math:`\pm\infty`,
     NaN and integer dtypes pass through.
     """
 

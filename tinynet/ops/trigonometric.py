@@ -1,7 +1,7 @@
 r"""Trigonometric functions: sin and cos.
 
 They are here for the classic exercises on higher-order derivatives: the derivatives
-of $\sin$ cycle with period four,
+of :math:`\sin` cycle with period four,
 
 .. math:: \sin' = \cos,\quad \sin'' = -\sin,\quad \sin''' = -\cos,\quad \sin'''' = \sin,
 
@@ -10,8 +10,8 @@ against a closed form at every order. Each backward is written twice: ``backward
 on arrays (the fast first-order path) and ``backward_graph`` with tinynet operations,
 which makes the gradient itself differentiable to any order.
 
-Edge values: $\sin(\pm\infty)$ and $\cos(\pm\infty)$ are NaN (no limit exists), and so
-are their derivatives; a NaN input gives NaN; $\sin(-0.0) = -0.0$.
+Edge values: :math:`\sin(\pm\infty)` and :math:`\cos(\pm\infty)` are NaN (no limit exists), and so
+are their derivatives; a NaN input gives NaN; :math:`\sin(-0.0) = -0.0`.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from tinynet.tensor import Function, Tensor
 
 
 class Sin(Function):
-    r"""$y = \sin x$, so $\bar x = \bar y\,\cos x$.
+    r""":math:`y = \sin x`, so :math:`\bar x = \bar y\,\cos x`.
 
-    The gradient is built from $\cos$ in graph mode, whose own derivative is
-    $-\sin$: $\frac{d^2}{dx^2}\sin x = -\sin x$. Edges: $\sin(\pm\infty) = \mathrm{NaN}$
+    The gradient is built from :math:`\cos` in graph mode, whose own derivative is
+    :math:`-\sin`: :math:`\frac{d^2}{dx^2}\sin x = -\sin x`. Edges: :math:`\sin(\pm\infty) = \mathrm{NaN}`
     with a NaN derivative; NaN gives NaN.
     """
 
@@ -49,10 +49,10 @@ class Sin(Function):
 
 
 class Cos(Function):
-    r"""$y = \cos x$, so $\bar x = -\bar y\,\sin x$.
+    r""":math:`y = \cos x`, so :math:`\bar x = -\bar y\,\sin x`.
 
-    In graph mode the gradient is built from $\sin$:
-    $\frac{d^2}{dx^2}\cos x = -\cos x$. Edges: $\cos(\pm\infty) = \mathrm{NaN}$ with a NaN
+    In graph mode the gradient is built from :math:`\sin`:
+    :math:`\frac{d^2}{dx^2}\cos x = -\cos x`. Edges: :math:`\cos(\pm\infty) = \mathrm{NaN}` with a NaN
     derivative; NaN gives NaN.
     """
 

@@ -89,10 +89,12 @@ class Adadelta(Optimizer):
     weight_decay:
         :math:`\lambda \ge 0`.
     trace:
-        Record ``g, Eg2, delta, Edx2, param`` per updated parameter in :attr:`last_trace`:
+        Record ``g, Eg2, delta, Edx2, param`` per updated parameter in :attr:`~tinynet.optim.Optimizer.last_trace`:
         :math:`g_t`, :math:`E[g^2]_t`, :math:`\Delta x_t` (Zeiler's signed update, before
         ``lr``), :math:`E[\Delta x^2]_t` and :math:`x_{t+1}`.
 
+    Notes
+    -----
     State per parameter: ``step``, ``square_avg`` (:math:`E[g^2]`), ``acc_delta``
     (:math:`E[\Delta x^2]`), the names PyTorch uses.
     """

@@ -27,6 +27,7 @@ class Adam(Optimizer):
 
     .. math::
 
+        \begin{aligned}
         m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t
             &&\text{(running mean of the gradient)}\\
         v_t &= \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2
@@ -34,6 +35,7 @@ class Adam(Optimizer):
         \hat m_t &= \frac{m_t}{1-\beta_1^t}, \qquad \hat v_t = \frac{v_t}{1-\beta_2^t}
             &&\text{(bias correction)}\\
         \theta_t &= \theta_{t-1} - \alpha\, \frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}.
+        \end{aligned}
 
     This is formula F16 exactly as the source documents write it (seed 001 §2.5.2,
     lines 471-488; seed 003 §4.2.2, lines 594-607), and also Kingma & Ba's Algorithm 1
@@ -88,9 +90,11 @@ class Adam(Optimizer):
         :math:`\lambda \ge 0`.
     trace:
         Record ``g, m, v, m_hat, v_hat, update, param`` per updated parameter in
-        :attr:`last_trace`, where ``update`` is the amount subtracted,
+        :attr:`~tinynet.optim.Optimizer.last_trace`, where ``update`` is the amount subtracted,
         :math:`\alpha\hat m_t/(\sqrt{\hat v_t}+\epsilon)`, and ``param`` is :math:`\theta_t`.
 
+    Notes
+    -----
     State per parameter: ``step`` (:math:`t`), ``exp_avg`` (:math:`m_t`),
     ``exp_avg_sq`` (:math:`v_t`), the names PyTorch uses.
     """

@@ -47,7 +47,7 @@ from tinynet.tensor import Tensor
 
 __all__ = ["Optimizer"]
 
-#: The type of one parameter group: ``{"params": [Tensor, ...], "lr": 0.1, ...}``.
+#: The type of one parameter group -- ``{"params": [Tensor, ...], "lr": 0.1, ...}``.
 ParamGroup = dict[str, Any]
 
 
@@ -191,7 +191,7 @@ class Optimizer:
         r"""The ``(parameter, gradient)`` pairs of *group* that have a gradient.
 
         L2 weight decay is added here, once for every optimizer:
-        $g \leftarrow \nabla_\theta J + \lambda\theta$. It goes into a new array:
+        :math:`g \leftarrow \nabla_\theta J + \lambda\theta`. It goes into a new array:
         ``p.grad`` belongs to the autograd engine and is never changed.
         """
         wd = group["weight_decay"]

@@ -72,8 +72,10 @@ class SGD(Optimizer):
         Record, for each updated parameter, ``g`` (the gradient actually used, weight
         decay included), ``velocity`` (:math:`b_t`, or ``None`` without momentum),
         ``update`` (the amount subtracted, :math:`\alpha d_t`) and ``param`` (after the
-        step) in :attr:`last_trace`.
+        step) in :attr:`~tinynet.optim.Optimizer.last_trace`.
 
+    Notes
+    -----
     Bad hyperparameters raise ``ValueError`` at construction, including two that
     PyTorch accepts but that silently ruin training: ``momentum >= 1`` (the velocity
     never forgets a gradient, :math:`b_t = \sum_s g_s` at :math:`\mu = 1`, and grows

@@ -19,7 +19,7 @@ __all__ = ["load_checkpoint"]
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Sequential, dict[str, Any]]:
-    """Rebuild the model saved by ``tinynet train --out`` (or :func:`save_run`) and load its weights.
+    """Rebuild the model saved by ``tinynet train --out`` (or :func:`!save_run`) and load its weights.
 
     Returns ``(model, checkpoint)``; ``checkpoint["normalization"]`` holds the mean and
     std to apply to new inputs, ``checkpoint["config"]`` the training configuration.
