@@ -225,11 +225,21 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
 def _skip_operation_internals(
     app: Any, what: str, name: str, obj: Any, skip: bool, options: Any
 ) -> bool | None:
-    """Leave out the undocumented forward/backward of each operation (Add, Exp, ...).
+    """Leave out the undocumented forward/backward and saved slots of each operation.
 
     They implement the contract documented once on :class:`tinynet.tensor.Function`;
     listing forty bare signatures would bury the docstrings that carry the derivatives.
     """
+    slot = type(obj).__name__ == "member_descriptor" or repr(obj) in ("SLOTS_ATTR", "SLOTSATTR")
+    if what == "class" and slot:
+        # a slot (``__slots__ = ("a", "b")``): for an operation, what it saves for its
+        # backward, an implementation detail
+        owner = _import_dotted(
+            f"{app.env.temp_data.get('autodoc:module')}.{app.env.temp_data.get('autodoc:class')}"
+        )
+        if isinstance(owner, type) and issubclass(owner, Function):
+            return True
+        return None
     if what != "class" or getattr(obj, "__doc__", None):
         return None
     module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", "")

@@ -65,9 +65,14 @@ class SGD(Optimizer):
     lr:
         Learning rate :math:`\alpha \ge 0` (required, as in PyTorch). ``0`` is allowed
         and leaves the parameters unchanged.
-    momentum, dampening, nesterov, weight_decay:
-        As above. ``0 <= momentum < 1``; ``0 <= dampening <= 1``, and ``< 1`` when
-        ``momentum > 0``; ``nesterov`` a bool; ``weight_decay >= 0``.
+    momentum:
+        :math:`\mu` above, ``0 <= momentum < 1``.
+    dampening:
+        :math:`\tau` above, ``0 <= dampening <= 1``, and ``< 1`` when ``momentum > 0``.
+    nesterov:
+        Step along :math:`g_t + \mu b_t` (needs ``momentum > 0`` and ``dampening = 0``).
+    weight_decay:
+        :math:`\lambda \ge 0`, the L2 penalty added to the gradient.
     trace:
         Record, for each updated parameter, ``g`` (the gradient actually used, weight
         decay included), ``velocity`` (:math:`b_t`, or ``None`` without momentum),
