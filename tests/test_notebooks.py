@@ -110,6 +110,23 @@ def test_stored_notebook_has_outputs(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_stored_outputs_are_of_this_version(name: str) -> None:
+    # the pages of the docs site show the stored outputs: a notebook last run before a
+    # release would print (and show in the docs) an older version than the one described
+    import tinynet
+
+    printed = set()
+    for cell in code_cells(stored(name)):
+        for out in cell.outputs:
+            printed.update(re.findall(r"tinynet (\d+\.\d+\.\d+\S*) \|", str(out.get("text", ""))))
+    assert printed, f"{name} prints no 'tinynet <version> | backend' line"
+    assert printed == {tinynet.__version__}, (
+        f"{name}.ipynb was last run with tinynet {sorted(printed)}, this is "
+        f"{tinynet.__version__}; {REBUILD.format(name=name)}"
+    )
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_notebook_ends_with_exercises(name: str) -> None:
     """The last section holds 2-3 exercises, each followed by a cell that checks it with
     ``tn.gradcheck`` or ``tinynet.testing``, and a hidden solution that passes the check."""
