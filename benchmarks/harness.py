@@ -207,6 +207,10 @@ def run_micro(workers: dict[str, Worker], cfg: CellConfig) -> list[dict[str, Any
                 "ratio_vs_numpy": timing.ratio(name, "numpy").median
                 if "numpy" in workers
                 else None,
+                # paired: the median of per-round ratios, as for the training step
+                "ratio_vs": {
+                    other: timing.ratio(name, other).median for other in workers if other != name
+                },
             }
         )
     return rows

@@ -185,6 +185,11 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {r['impl']} | {fmt_time(r['median_s'])} | {fmt_time(r['q1_s'])} – {fmt_time(r['q3_s'])} | "
                 f"{fmt_time(r['min_s'])} – {fmt_time(r['max_s'])} | {_x(r['ratio_vs_numpy'])} |"
             )
+        if all("ratio_vs" in r for r in results["per_op"]):
+            out += ["", "Every implementation against every other (median of per-round ratios):", ""]
+            out += _peer_table(
+                [{**r, "size": "10×10", "dtype": "float32"} for r in results["per_op"]]
+            )
         worst = max(r["gradient_error"] for r in results["per_op"])
         out.append(
             f"\nEvery implementation's gradients equal the analytic ones (max error {worst:.1e})."
