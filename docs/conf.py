@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import pkgutil
 import re
 import sys
 from pathlib import Path
@@ -144,20 +145,11 @@ def _raw_html_anchors(app: Any, doctree: nodes.document) -> None:
 
 
 def _import_dotted(name: str) -> Any:
-    """The object a dotted name denotes, importing the longest module prefix; or None."""
-    parts = name.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[i:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
+    """The object a dotted name denotes (importing the longest module prefix), or None."""
+    try:
+        return pkgutil.resolve_name(name)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def _documented_names(app: Any) -> dict[int, str]:

@@ -109,19 +109,10 @@ def read_inventory(path: Path) -> dict[str, tuple[str, str]]:
 
 def resolve(name: str) -> Any:
     """The object a dotted name denotes (importing the longest module prefix), or None."""
-    parts = name.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj: Any = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[i:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
+    try:
+        return pkgutil.resolve_name(name)
+    except (ImportError, AttributeError, ValueError):
+        return None
 
 
 def identity_matters(obj: Any) -> bool:
