@@ -652,26 +652,35 @@ def _topological_order(roots: Sequence[Tensor]) -> list[Tensor]:
     stack: list[tuple[Tensor, bool]] = (
         [(roots[0], False)] if len(roots) == 1 else [(root, False) for root in reversed(roots)]
     )
+    # (bound methods in locals: this runs once per node of every backward)
+    finish, mark, push, pop = order.append, visited.add, stack.append, stack.pop
     while stack:
-        node, inputs_done = stack.pop()
+        node, inputs_done = pop()
         if inputs_done:
-            order.append(node)
+            finish(node)
             continue
         key = id(node)
         if key in visited:
             continue
-        visited.add(key)
+        mark(key)
         ctx = node._ctx
         if ctx is None:  # a leaf has no inputs to wait for: it is done at once
-            order.append(node)
+            finish(node)
             continue
         if ctx is _FREED:
             raise RuntimeError(
                 "backward: part of this graph was already freed by an earlier backward(); "
                 "pass retain_graph=True to the first call to backpropagate through it twice"
             )
-        stack.append((node, True))
+        push((node, True))
         for parent in ctx.inputs:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
+            if parent.requires_grad:
+                key = id(parent)
+                if key in visited:
+                    continue
+                if parent._ctx is None:  # a leaf input: done at once, never stacked
+                    mark(key)
+                    finish(parent)
+                else:
+                    push((parent, False))
     return order
