@@ -587,7 +587,7 @@ class Tensor:
     def requires_grad_(self, flag: bool = True) -> Tensor:
         """Set ``requires_grad`` to *flag* in place and return this tensor.
 
-        Only a floating-point tensor can require a gradient: for an integer or boolean one,
+        Only a floating-point tensor can require a gradient: for any other dtype,
         ``flag=True`` raises ``TypeError``.
         """
         if flag and self.data.dtype.kind != "f":

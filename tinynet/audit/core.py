@@ -297,7 +297,7 @@ def wrong(corrected: str) -> Outcome:
 
 
 def unverifiable() -> Outcome:
-    """The verdict "unverifiable": nothing can be computed to check the claim."""
+    """The verdict "unverifiable": a reported result without the data or code to reproduce it."""
     return Outcome(UNVERIFIABLE)
 
 

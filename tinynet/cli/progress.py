@@ -32,7 +32,7 @@ class ProgressBar:
         self.last_postfix = time.perf_counter()
 
     def on_step(self, info: StepInfo) -> None:
-        """Advance the bar by one step (made at the first step) and refresh its running numbers."""
+        """Advance the bar (made at the first step) and, now and then, its running numbers."""
         if self.bar is None:  # the number of steps is known at the first step
             self.bar = tqdm(
                 total=info.total_steps,
