@@ -214,9 +214,19 @@ class Function:
             cls.backward = _contract_checked(backward)
 
     def forward(self, *arrays: Any) -> Any:  # pragma: no cover - abstract
+        """Compute the output array from the input arrays; save what backward needs.
+
+        Implemented by each operation; called by :meth:`apply` on the inputs' arrays.
+        """
         raise NotImplementedError
 
     def backward(self, grad: Any) -> tuple[Any, ...]:  # pragma: no cover - abstract
+        r"""The vector-Jacobian product: one input gradient per input, from :math:`\bar y`.
+
+        Implemented by each operation: given *grad* (:math:`\bar y`, an array), return a
+        tuple with :math:`\bar x_i = \bar y\,\partial y/\partial x_i` for each input (``None``
+        where an input needs none).
+        """
         raise NotImplementedError
 
     def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor | None, ...]:
@@ -497,14 +507,17 @@ class Tensor:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The size of each axis, a tuple of ints (as numpy's ``a.shape``)."""
         return self.data.shape
 
     @property
     def dtype(self) -> Any:
+        """The element type of the data, a numpy dtype such as ``float32``."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of axes (0 for a scalar tensor)."""
         return self.data.ndim
 
     @property
@@ -523,6 +536,10 @@ class Tensor:
 
     @property
     def T(self) -> Tensor:
+        r"""This tensor with all axes reversed, :math:`x^\top` for a matrix.
+
+        Same as :func:`tinynet.ops.transpose` with no axes (numpy's ``a.T``).
+        """
         return _ops.transpose(self)
 
     def __len__(self) -> int:
@@ -568,6 +585,11 @@ class Tensor:
         return self
 
     def requires_grad_(self, flag: bool = True) -> Tensor:
+        """Set ``requires_grad`` to *flag* in place and return this tensor.
+
+        Only a floating-point tensor can require a gradient: for any other dtype,
+        ``flag=True`` raises ``TypeError``.
+        """
         if flag and self.data.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad_: only floating-point tensors can require gradients, "
@@ -904,6 +926,10 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        r"""Sum :math:`\sum_i x_i` over *axis* (None: all elements).
+
+        Same as :func:`tinynet.ops.sum`.
+        """
         if dim is None and keepdim is None:  # numpy's spelling: nothing to resolve
             return _ops.Sum.apply(self, axis=axis, keepdims=keepdims)
         return _ops.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
@@ -916,6 +942,10 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        r"""Mean :math:`\frac{1}{n}\sum_i x_i` over *axis* (None: all elements).
+
+        Same as :func:`tinynet.ops.mean`.
+        """
         if dim is None and keepdim is None:  # numpy's spelling: nothing to resolve
             return _ops.Mean.apply(self, axis=axis, keepdims=keepdims)
         return _ops.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
@@ -976,6 +1006,10 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        r"""Product :math:`\prod_i x_i` over *axis* (None: all elements).
+
+        Same as :func:`tinynet.ops.prod`.
+        """
         return _ops.prod(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def var(
@@ -1016,14 +1050,26 @@ class Tensor:
         dim: Any = None,
         keepdim: bool | None = None,
     ) -> Tensor:
+        r""":math:`\log\sum_i e^{x_i}` over *axis*, computed without overflow.
+
+        Same as :func:`tinynet.ops.logsumexp`.
+        """
         return _ops.logsumexp(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def reshape(self, *shape: Any) -> Tensor:
+        """The same elements in a new shape, given as ints or one tuple (``-1`` once).
+
+        Same as :func:`tinynet.ops.reshape`.
+        """
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _ops.reshape(self, shape)
 
     def transpose(self, *axes: Any) -> Tensor:
+        """Permute the axes (given as ints or one tuple); with none, reverse them all.
+
+        Same as :func:`tinynet.ops.transpose`: numpy's order of axes, PyTorch's ``permute``.
+        """
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _ops.transpose(self, axes or None)
@@ -1069,45 +1115,68 @@ class Tensor:
         return to_numpy(self.data).tolist()
 
     def exp(self) -> Tensor:
+        """Elementwise :math:`e^x`. Same as :func:`tinynet.ops.exp`."""
         return _ops.exp(self)
 
     def sin(self) -> Tensor:
+        r"""Elementwise :math:`\sin x`. Same as :func:`tinynet.ops.sin`."""
         return _ops.sin(self)
 
     def cos(self) -> Tensor:
+        r"""Elementwise :math:`\cos x`. Same as :func:`tinynet.ops.cos`."""
         return _ops.cos(self)
 
     def log(self) -> Tensor:
+        r"""Elementwise natural logarithm :math:`\ln x`. Same as :func:`tinynet.ops.log`."""
         return _ops.log(self)
 
     def sqrt(self) -> Tensor:
+        r"""Elementwise :math:`\sqrt{x}`. Same as :func:`tinynet.ops.sqrt`."""
         return _ops.sqrt(self)
 
     def abs(self) -> Tensor:
+        """Elementwise :math:`|x|`. Same as :func:`tinynet.ops.abs`."""
         return _ops.abs(self)
 
     def maximum(self, other: Any) -> Tensor:
+        r"""Elementwise :math:`\max(x, \mathit{other})`. Same as :func:`tinynet.ops.maximum`."""
         return _ops.maximum(self, other)
 
     def minimum(self, other: Any) -> Tensor:
+        r"""Elementwise :math:`\min(x, \mathit{other})`. Same as :func:`tinynet.ops.minimum`."""
         return _ops.minimum(self, other)
 
     def clip(self, lo: float | None = None, hi: float | None = None) -> Tensor:
+        """Clamp each element into ``[lo, hi]`` (PyTorch's ``clamp``).
+
+        Same as :func:`tinynet.ops.clip`.
+        """
         return _ops.clip(self, lo, hi)
 
     def sigmoid(self) -> Tensor:
+        r"""Elementwise :math:`\sigma(x) = 1/(1 + e^{-x})`. Same as :func:`tinynet.ops.sigmoid`."""
         return _ops.sigmoid(self)
 
     def tanh(self) -> Tensor:
+        r"""Elementwise :math:`\tanh x`. Same as :func:`tinynet.ops.tanh`."""
         return _ops.tanh(self)
 
     def relu(self) -> Tensor:
+        r"""Elementwise :math:`\max(0, x)`. Same as :func:`tinynet.ops.relu`."""
         return _ops.relu(self)
 
     def softmax(self, axis: int = _LAST, *, dim: int | None = None) -> Tensor:
+        r"""Softmax :math:`e^{x_i}/\sum_j e^{x_j}` along *axis* (default: the last).
+
+        Same as :func:`tinynet.ops.softmax`.
+        """
         return _ops.softmax(self, axis, dim=dim)
 
     def log_softmax(self, axis: int = _LAST, *, dim: int | None = None) -> Tensor:
+        r"""Log-softmax :math:`x_i - \log\sum_j e^{x_j}` along *axis* (default: the last).
+
+        Same as :func:`tinynet.ops.log_softmax`.
+        """
         return _ops.log_softmax(self, axis, dim=dim)
 
     def any(self, axis: Any = None, *, dim: Any = None) -> Tensor:

@@ -19,6 +19,7 @@ __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``tinynet audit`` (``--item``, ``--draws``, ``--width``) to *parser*."""
     parser.epilog = (
         "Each verdict is computed when you run the command: the document's formula as written "
         "is evaluated beside tinynet's autograd, finite differences, losses and optimizers. "
@@ -47,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Run ``tinynet audit`` with parsed *args*: print the table (or ``--item`` details).
+
+    Returns the exit status: 0, or 1 if a check failed to run. Bad options raise
+    ``UsageError``.
+    """
     draws = int(getattr(args, "draws", DEFAULT_DRAWS))
     width = int(getattr(args, "width", DEFAULT_WIDTH))
     if draws < 10:

@@ -198,40 +198,49 @@ class Tally:
         self.notes: list[str] = []  # e.g. "shape error" entries that count as disagreement
 
     def add(self, got: Any, want: Any) -> float:
+        """Record the relative error of *got* against *want* (``rel_err``) and return it."""
         e = rel_err(got, want, self.floor)
         self.errors.append(e)
         return e
 
     def add_error(self, e: float, note: str | None = None) -> None:
+        """Record an error *e* computed elsewhere, with an optional *note* for the description."""
         self.errors.append(float(e))
         if note is not None:
             self.notes.append(note)
 
     @property
     def n(self) -> int:
+        """The number of draws recorded."""
         return len(self.errors)
 
     @property
     def worst(self) -> float:
+        """The largest relative error recorded (0 with none)."""
         return max(self.errors) if self.errors else 0.0
 
     @property
     def best(self) -> float:
+        """The smallest relative error recorded (0 with none)."""
         return min(self.errors) if self.errors else 0.0
 
     @property
     def median(self) -> float:
+        """The median relative error (0 with none)."""
         return float(np.median(self.errors)) if self.errors else 0.0
 
     def count_over(self, threshold: float = DISAGREE_TOL) -> int:
+        """How many recorded errors are at least *threshold*."""
         return sum(e >= threshold for e in self.errors)
 
     @property
     def agrees(self) -> bool:
+        """Whether there are draws and every error is within the tolerance ``tol``."""
         return self.n > 0 and self.worst <= self.tol
 
     @property
     def disagrees(self) -> bool:
+        """Whether some draw is off by at least ``DISAGREE_TOL`` (a counterexample)."""
         return self.n > 0 and self.worst >= DISAGREE_TOL
 
     def state(self) -> str:
@@ -248,6 +257,7 @@ class Tally:
         )
 
     def describe(self) -> str:
+        """One line for the evidence: agreement and its worst error, or the disagreements."""
         if self.n == 0:
             return f"{self.what}: no draws"
         st = self.state()
@@ -272,18 +282,22 @@ class Outcome:
 
 
 def holds() -> Outcome:
+    """The verdict "holds": the document's formula is right as written."""
     return Outcome(HOLDS)
 
 
 def holds_under(convention: str) -> Outcome:
+    """The verdict "holds under convention", with the *convention* that makes it right."""
     return Outcome(CONVENTION, convention=convention)
 
 
 def wrong(corrected: str) -> Outcome:
+    """The verdict "wrong", with the *corrected* formula."""
     return Outcome(WRONG, corrected=corrected)
 
 
 def unverifiable() -> Outcome:
+    """The verdict "unverifiable": a reported result without the data or code to reproduce it."""
     return Outcome(UNVERIFIABLE)
 
 
@@ -364,12 +378,15 @@ class Evidence:
         return np.random.default_rng([zlib.crc32(self.item.encode()), stream])
 
     def summary(self, text: str) -> None:
+        """Set the one-line evidence shown in the table."""
         self.summary_text = text
 
     def line(self, text: str) -> None:
+        """Record a key finding (the table's evidence column and ``--item``)."""
         self.lines.append(text)
 
     def step(self, text: str) -> None:
+        """Record a step of the detailed derivation (shown by ``--item`` only)."""
         self.steps.append(text)
 
     def tally(self, t: Tally) -> str:
@@ -390,6 +407,11 @@ class Evidence:
         self.step(f"[self-check] {t.describe()}")
 
     def row(self, quantity: str, document: Any, correct: Any, matches: bool | None = None) -> None:
+        """Record a number the document prints beside the recomputed one, and whether they match.
+
+        With *matches* left ``None``, a printed *document* string is compared with a numeric
+        *correct* value as printed.
+        """
         doc = document if isinstance(document, str) else fmt(document)
         cor = correct if isinstance(correct, str) else fmt(correct)
         if matches is None and isinstance(document, str) and not isinstance(correct, str):
@@ -397,6 +419,7 @@ class Evidence:
         self.rows.append(Row(quantity, doc, cor, matches))
 
     def value(self, key: str, v: Any) -> Any:
+        """Keep *v* under *key* in the result's ``values`` (for tests) and return it."""
         self.values[key] = v
         return v
 
@@ -437,6 +460,7 @@ class Check:
     self_check: SelfCheck | None = None
 
     def run(self, draws: int = DEFAULT_DRAWS) -> Result:
+        """Audit this item with *draws* random draws per agreement test (see :func:`run_check`)."""
         return run_check(self, draws)
 
 
@@ -471,6 +495,7 @@ def register(
 
 
 def get_check(item: str) -> Check:
+    """The :class:`Check` of inventory *item* (``"F1"``, ``"e2"``...); unknown: ``KeyError``."""
     key = item.strip().upper()
     if key not in CHECKS:
         raise KeyError(f"unknown item {item!r}; the inventory items are {', '.join(CHECKS)}")

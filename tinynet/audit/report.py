@@ -56,6 +56,7 @@ def format_table(results: Sequence[Result], width: int = DEFAULT_WIDTH) -> str:
 
 
 def format_footer(results: Sequence[Result], seconds: float, draws: int) -> str:
+    """The summary under the table: how many checks gave each verdict, in how long."""
     counts = {
         v: sum(r.verdict == v for r in results)
         for v in (HOLDS, CONVENTION, WRONG, UNVERIFIABLE, ERROR)

@@ -61,6 +61,7 @@ class CommandParser(argparse.ArgumentParser):
     """
 
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        """Raise ``UsageError`` with *message* instead of printing the usage and exiting."""
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 

@@ -32,6 +32,7 @@ class ProgressBar:
         self.last_postfix = time.perf_counter()
 
     def on_step(self, info: StepInfo) -> None:
+        """Advance the bar (made at the first step) and, now and then, its running numbers."""
         if self.bar is None:  # the number of steps is known at the first step
             self.bar = tqdm(
                 total=info.total_steps,
@@ -50,6 +51,7 @@ class ProgressBar:
             self.last_postfix = time.perf_counter()
 
     def on_epoch(self, record: dict[str, Any], epochs: int) -> None:
+        """Show the finished epoch's train loss, train and test accuracy on the bar."""
         self.test_acc = record["test_acc"]
         if self.bar is not None:
             self.bar.set_postfix_str(
@@ -82,5 +84,6 @@ class ProgressBar:
         return step, epoch
 
     def close(self) -> None:
+        """Close the bar, if one was started."""
         if self.bar is not None:
             self.bar.close()

@@ -20,6 +20,10 @@ class Sigmoid(Module):
     r""":math:`\sigma(x) = 1/(1+e^{-x})`, elementwise."""
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`\sigma(x) = 1/(1+e^{-x})` elementwise to *x*.
+
+        Same as :func:`tinynet.nn.functional.sigmoid`.
+        """
         return ops.sigmoid(x)
 
 
@@ -27,6 +31,10 @@ class Tanh(Module):
     r""":math:`\tanh(x) = (e^x-e^{-x})/(e^x+e^{-x})`, elementwise."""
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`\tanh x` elementwise to *x*.
+
+        Same as :func:`tinynet.nn.functional.tanh`.
+        """
         return ops.tanh(x)
 
 
@@ -34,6 +42,10 @@ class ReLU(Module):
     r""":math:`\max(0, x)`, elementwise (derivative taken as 0 at 0)."""
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`\max(0, x)` elementwise to *x*.
+
+        Same as :func:`tinynet.nn.functional.relu`.
+        """
         return ops.relu(x)
 
 
@@ -45,9 +57,14 @@ class LeakyReLU(Module):
         self.negative_slope = as_float("LeakyReLU", "negative_slope", negative_slope)
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`x` if :math:`x > 0`, else :math:`\alpha x` (slope ``negative_slope``).
+
+        Same as :func:`tinynet.nn.functional.leaky_relu`.
+        """
         return ops.leaky_relu(x, negative_slope=self.negative_slope)
 
     def extra_repr(self) -> str:
+        """``negative_slope=...``, shown inside ``repr``."""
         return f"negative_slope={self.negative_slope}"
 
 
@@ -63,9 +80,14 @@ class Softmax(Module):
         self.axis = resolve_axis("Softmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`e^{x_i}/\sum_j e^{x_j}` along ``self.axis``.
+
+        Same as :func:`tinynet.nn.functional.softmax`.
+        """
         return ops.softmax(x, axis=self.axis)
 
     def extra_repr(self) -> str:
+        """``axis=...``, shown inside ``repr``."""
         return f"axis={self.axis}"
 
 
@@ -81,7 +103,12 @@ class LogSoftmax(Module):
         self.axis = resolve_axis("LogSoftmax", axis, dim)
 
     def forward(self, x: Tensor) -> Tensor:
+        r"""Apply :math:`x_i - \log\sum_j e^{x_j}` along ``self.axis``.
+
+        Same as :func:`tinynet.nn.functional.log_softmax`.
+        """
         return ops.log_softmax(x, axis=self.axis)
 
     def extra_repr(self) -> str:
+        """``axis=...``, shown inside ``repr``."""
         return f"axis={self.axis}"

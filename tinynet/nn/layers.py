@@ -116,6 +116,10 @@ class Dense(Module):
         self.bias = Parameter(xp.zeros(out_features, dtype=dtype)) if bias else None
 
     def forward(self, x: Any) -> Tensor:
+        """Compute :math:`Z = XW + b` for *x* of shape ``(..., in_features)``, then the activation.
+
+        An input whose last axis is not ``in_features`` raises ``ValueError`` naming the layer.
+        """
         if not isinstance(x, Tensor):
             x = Tensor(x)
         self._check_input(x)
@@ -141,6 +145,7 @@ class Dense(Module):
             )
 
     def extra_repr(self) -> str:
+        """The sizes, and ``bias=False`` and the activation when set, shown inside ``repr``."""
         parts = [f"in_features={self.in_features}", f"out_features={self.out_features}"]
         if self.bias is None:
             parts.append("bias=False")

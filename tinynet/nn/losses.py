@@ -60,6 +60,10 @@ class MSELoss(_Loss):
     _reductions = ("mean", "sum", "half_sum", "half_mean", "none")
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.mse_loss` with this module's settings.
+        """
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -70,6 +74,10 @@ class CrossEntropyLoss(_Loss):
     """
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.cross_entropy` with this module's settings.
+        """
         return F.cross_entropy(input, target, reduction=self.reduction)
 
 
@@ -77,6 +85,10 @@ class NLLLoss(_Loss):
     r"""Negative log-likelihood from log-probabilities; see :func:`~tinynet.nn.functional.nll_loss`."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.nll_loss` with this module's settings.
+        """
         return F.nll_loss(input, target, reduction=self.reduction)
 
 
@@ -91,6 +103,10 @@ class CrossEntropyProbsLoss(_Loss):
         self.eps = _check_clamp_eps(type(self).__name__, eps)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.cross_entropy_probs` with this module's settings.
+        """
         return F.cross_entropy_probs(input, target, reduction=self.reduction, eps=self.eps)
 
 
@@ -102,6 +118,10 @@ class BCELoss(_Loss):
         self.eps = _check_clamp_eps(type(self).__name__, eps)
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.binary_cross_entropy` with this module's settings.
+        """
         return F.binary_cross_entropy(input, target, reduction=self.reduction, eps=self.eps)
 
 
@@ -110,4 +130,9 @@ class BCEWithLogitsLoss(_Loss):
     :func:`~tinynet.nn.functional.binary_cross_entropy_with_logits`."""
 
     def forward(self, input: Tensor, target: Any) -> Tensor:  # noqa: A002
+        """The loss of *input* against *target*, reduced as ``self.reduction`` says.
+
+        Same as :func:`tinynet.nn.functional.binary_cross_entropy_with_logits` with this
+        module's settings.
+        """
         return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)

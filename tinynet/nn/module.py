@@ -97,6 +97,10 @@ class Module:
 
     # ----------------------------------------------------------------- forward
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """What calling the module computes: ``module(x)`` is ``module.forward(x)``.
+
+        Every subclass defines it; on :class:`Module` itself it raises ``NotImplementedError``.
+        """
         raise NotImplementedError(
             f"{type(self).__name__} has no forward(); subclasses of Module must define one"
         )
@@ -297,6 +301,10 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module: Module) -> ModuleList:
+        """Add *module* at the end (parameter names ``"<index>.<name>"``); return this list.
+
+        Anything that is not a :class:`Module` raises ``TypeError``.
+        """
         if not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}.append: expected a Module, got {type(module).__name__}"
@@ -339,6 +347,7 @@ class Sequential(ModuleList):
         super().__init__(modules)
 
     def forward(self, x: Any) -> Any:
+        """Pass *x* through each module in order and return the last output."""
         for module in self:
             x = module(x)
         return x

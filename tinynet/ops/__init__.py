@@ -116,50 +116,103 @@ __all__ = [
 
 
 def add(a: Any, b: Any) -> Tensor:
+    """Elementwise sum :math:`a + b`, broadcasting the shapes (the ``+`` operator).
+
+    See :class:`~tinynet.ops.Add` for the derivative and the edge values.
+    """
     return Add.apply(a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
+    """Elementwise difference :math:`a - b`, broadcasting the shapes (the ``-`` operator).
+
+    See :class:`~tinynet.ops.Sub` for the derivative and the edge values.
+    """
     return Sub.apply(a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
+    r"""Elementwise product :math:`a\,b`, broadcasting the shapes (the ``*`` operator).
+
+    Not the matrix product: that is :func:`matmul` (``@``). See :class:`~tinynet.ops.Mul`
+    for the derivative and the edge values.
+    """
     return Mul.apply(a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """Elementwise true division :math:`a / b`, broadcasting the shapes (the ``/`` operator).
+
+    See :class:`~tinynet.ops.Div` for the derivative and the edge values.
+    """
     return Div.apply(a, b)
 
 
 def neg(x: Any) -> Tensor:
+    """Elementwise negation :math:`-x` (the unary ``-`` operator).
+
+    See :class:`~tinynet.ops.Neg` for the derivative and the edge values.
+    """
     return Neg.apply(x)
 
 
 def exp(x: Any) -> Tensor:
+    """Elementwise exponential :math:`e^x`.
+
+    See :class:`~tinynet.ops.Exp` for the derivative and the edge values.
+    """
     return Exp.apply(x)
 
 
 def log(x: Any) -> Tensor:
+    r"""Elementwise natural logarithm :math:`\ln x` (NaN for :math:`x < 0`).
+
+    See :class:`~tinynet.ops.Log` for the derivative and the edge values.
+    """
     return Log.apply(x)
 
 
 def sqrt(x: Any) -> Tensor:
+    r"""Elementwise square root :math:`\sqrt{x}` (NaN for :math:`x < 0`).
+
+    See :class:`~tinynet.ops.Sqrt` for the derivative and the edge values.
+    """
     return Sqrt.apply(x)
 
 
 def abs(x: Any) -> Tensor:  # noqa: A001 - mirrors numpy/torch naming
+    """Elementwise absolute value :math:`|x|`.
+
+    See :class:`~tinynet.ops.Abs` for the derivative and the edge values.
+    """
     return Abs.apply(x)
 
 
 def maximum(a: Any, b: Any) -> Tensor:
+    r"""Elementwise maximum :math:`\max(a, b)` of two tensors, broadcasting the shapes.
+
+    The largest element of one tensor is :func:`max`. A tie splits the gradient in half.
+    See :class:`~tinynet.ops.Maximum` for the derivative and the edge values.
+    """
     return Maximum.apply(a, b)
 
 
 def minimum(a: Any, b: Any) -> Tensor:
+    r"""Elementwise minimum :math:`\min(a, b)` of two tensors, broadcasting the shapes.
+
+    The smallest element of one tensor is :func:`min`. A tie splits the gradient in half.
+    See :class:`~tinynet.ops.Minimum` for the derivative and the edge values.
+    """
     return Minimum.apply(a, b)
 
 
 def clip(x: Any, lo: float | None = None, hi: float | None = None) -> Tensor:
+    r"""Clamp each element into :math:`[lo, hi]`: :math:`\min(\max(x, lo), hi)`.
+
+    A bound left as ``None`` is not applied (at least one is needed). PyTorch calls this
+    ``torch.clamp(x, min, max)``. See :class:`~tinynet.ops.Clip` for the derivative and the
+    edge values.
+    """
     return Clip.apply(x, lo=lo, hi=hi)
 
 
@@ -399,26 +452,54 @@ def argmin(
 
 
 def reshape(x: Any, shape: Any) -> Tensor:
+    """The elements of *x* in a new *shape* (an int or a tuple; one entry may be ``-1``).
+
+    As numpy's and PyTorch's ``reshape``; the result is a copy, never a view. See
+    :class:`~tinynet.ops.Reshape` for the derivative.
+    """
     return Reshape.apply(x, shape=tuple(shape) if not isinstance(shape, int) else (shape,))
 
 
 def transpose(x: Any, axes: Any = None) -> Tensor:
+    r"""Permute the axes of *x* by *axes*; with ``None``, reverse them all (:math:`x^\top`).
+
+    This is numpy's ``transpose``: PyTorch's ``torch.transpose(x, d0, d1)`` swaps two
+    axes, and its ``x.permute(*axes)`` is this function. See
+    :class:`~tinynet.ops.Transpose` for the derivative.
+    """
     return Transpose.apply(x, axes=tuple(axes) if axes is not None else None)
 
 
 def sigmoid(x: Any) -> Tensor:
+    r"""Elementwise logistic sigmoid :math:`\sigma(x) = 1/(1 + e^{-x})`, computed without overflow.
+
+    See :class:`~tinynet.ops.Sigmoid` for the derivative and the edge values.
+    """
     return Sigmoid.apply(x)
 
 
 def tanh(x: Any) -> Tensor:
+    r"""Elementwise hyperbolic tangent :math:`\tanh x`.
+
+    See :class:`~tinynet.ops.Tanh` for the derivative and the edge values.
+    """
     return Tanh.apply(x)
 
 
 def relu(x: Any) -> Tensor:
+    r"""Elementwise rectified linear unit :math:`\max(0, x)`.
+
+    See :class:`~tinynet.ops.ReLU` for the derivative and the edge values.
+    """
     return ReLU.apply(x)
 
 
 def leaky_relu(x: Any, negative_slope: float = 0.01) -> Tensor:
+    r"""Leaky ReLU, elementwise: :math:`x` if :math:`x > 0`, else :math:`\alpha x`.
+
+    :math:`\alpha` is *negative_slope*. As ``torch.nn.functional.leaky_relu`` (same default
+    slope, 0.01). See :class:`~tinynet.ops.LeakyReLU` for the derivative and the edge values.
+    """
     return LeakyReLU.apply(x, negative_slope=negative_slope)
 
 
@@ -433,8 +514,16 @@ def log_softmax(x: Any, axis: int = LAST, *, dim: int | None = None) -> Tensor:
 
 
 def sin(x: Any) -> Tensor:
+    r"""Elementwise sine :math:`\sin x` (:math:`x` in radians).
+
+    See :class:`~tinynet.ops.Sin` for the derivative and the edge values.
+    """
     return Sin.apply(x)
 
 
 def cos(x: Any) -> Tensor:
+    r"""Elementwise cosine :math:`\cos x` (:math:`x` in radians).
+
+    See :class:`~tinynet.ops.Cos` for the derivative and the edge values.
+    """
     return Cos.apply(x)

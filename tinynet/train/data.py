@@ -35,6 +35,7 @@ class Data:
 
     @property
     def n_features(self) -> int:
+        """The number of input features (the size of the second axis of ``X_train``)."""
         return int(self.X_train.shape[1])
 
 

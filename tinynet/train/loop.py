@@ -50,6 +50,10 @@ class StepInfo:
     _seen: int
 
     def running(self) -> tuple[float, float]:
+        """This epoch's running ``(mean loss, accuracy)`` over the samples seen so far.
+
+        Copies two scalars from the device: call it only when the numbers are shown.
+        """
         return float(self._loss_sum) / self._seen, float(self._correct) / self._seen
 
 
