@@ -136,15 +136,17 @@ class ReLU(Function):
     with derivative 0. NaN gives NaN, and a NaN gradient (PyTorch passes :math:`\bar y`
     through at NaN).
 
-    The backward needs only the output: :math:`\mathrm{sign}(y)` is 1 exactly where :math:`x > 0`,
-    0 where :math:`x \le 0` and NaN where :math:`x` is, so :math:`\bar x = \bar y\,\mathrm{sign}(y)`.
-    (Computing ``x * (x > 0)`` instead would give :math:`-\infty \cdot 0 = \mathrm{NaN}` at
-    :math:`x = -\infty`.) One multiplication keeps this as fast as it must be in every
-    training step; the price is IEEE's :math:`\infty \cdot 0 = \mathrm{NaN}` where an
-    *incoming* gradient is already infinite at an inactive unit (PyTorch gives 0 there;
-    ``np.where`` would too, at eight times the cost).
+    The backward needs only the output: :math:`d = \lceil \min(y, 1) \rceil` is 1 exactly
+    where :math:`x > 0`, 0 where :math:`x \le 0` and NaN where :math:`x` is, so
+    :math:`\bar x = \bar y\, d`. (Computing ``x * (x > 0)`` instead would give
+    :math:`-\infty \cdot 0 = \mathrm{NaN}` at :math:`x = -\infty`; :math:`\mathrm{sign}(y)`
+    is the same mask, but numpy's ``sign`` is not vectorised and costs about 1.6 times as
+    much in every training step.) Three vectorised passes keep this as fast as it must
+    be; the price is IEEE's :math:`\infty \cdot 0 = \mathrm{NaN}` where an *incoming*
+    gradient is already infinite at an inactive unit (PyTorch gives 0 there; ``np.where``
+    would too, at eight times the cost).
 
-    Second derivative: 0 away from the kink; in graph mode the mask :math:`\mathrm{sign}(y)` is
+    Second derivative: 0 away from the kink; in graph mode the mask :math:`d` is
     a constant.
     """
 
@@ -158,13 +160,26 @@ class ReLU(Function):
         return self.y
 
     def backward(self, grad: Any) -> tuple[Any]:
-        return (grad * xp.sign(self.y),)
+        d = _relu_mask(self.y)
+        d *= grad
+        return (d,)
 
     def backward_graph(self, grad: Tensor, out: Tensor) -> tuple[Tensor]:
         from tinynet.ops.arithmetic import Mul
 
-        # the mask sign(y) (1, 0 or NaN) is a constant: its derivative is 0 a.e.
-        return (Mul.apply(grad, Tensor._wrap(xp.sign(out.data), False)),)
+        # the mask (1, 0 or NaN) is a constant: its derivative is 0 a.e.
+        return (Mul.apply(grad, Tensor._wrap(_relu_mask(out.data), False)),)
+
+
+def _relu_mask(y: Any) -> Any:
+    r"""The derivative of ReLU from its output :math:`y \ge 0`: 1, 0 or NaN, a new array.
+
+    :math:`\min(y, 1)` is 1 above 1, :math:`y` on :math:`(0, 1]`, 0 at 0 and NaN at NaN;
+    its ceiling is 1 wherever :math:`y > 0` (denormals included) and keeps 0 and NaN.
+    """
+    d = xp.minimum(y, y.dtype.type(1), out=xp.empty_like(y))  # (an array even when 0-d)
+    xp.ceil(d, out=d)
+    return d
 
 
 class LeakyReLU(Function):
