@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from public_modules import public_modules
 
 import tinynet
 
@@ -79,15 +80,6 @@ INTERNAL = {
     "tinynet.audit.command", "tinynet.audit.core", "tinynet.audit.report",
     "tinynet.cli.errors", "tinynet.cli.outputs", "tinynet.cli.progress", "tinynet.cli.train",
 }  # fmt: skip
-
-
-def public_modules() -> list[str]:
-    """Every module of tinynet whose dotted name has no part starting with ``_``."""
-    names = ["tinynet"]
-    for info in pkgutil.walk_packages(tinynet.__path__, "tinynet."):
-        if not any(part.startswith("_") for part in info.name.split(".")):
-            names.append(info.name)
-    return sorted(names)
 
 
 def read_inventory(path: Path) -> dict[str, tuple[str, str]]:

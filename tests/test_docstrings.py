@@ -19,7 +19,6 @@ import ast
 import functools
 import importlib
 import inspect
-import pkgutil
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from public_modules import public_modules
 
 import tinynet
 from tinynet.tensor import Function
@@ -250,15 +250,6 @@ def test_planted_mistakes_are_caught(source: str, expected: str):
 # Function; the docs leave them out (docs/conf.py) and each class docstring carries the
 # derivative instead.
 FUNCTION_CONTRACT = frozenset({"forward", "backward", "backward_graph"})
-
-
-def public_modules() -> list[str]:
-    """tinynet and every module below it whose dotted name has no part starting with ``_``."""
-    names = ["tinynet"]
-    for info in pkgutil.walk_packages(tinynet.__path__, "tinynet."):
-        if not any(part.startswith("_") for part in info.name.split(".")):
-            names.append(info.name)
-    return sorted(names)
 
 
 def ours(obj: Any) -> bool:
