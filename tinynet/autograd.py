@@ -33,7 +33,6 @@ from tinynet.tensor import (
     Function,
     Tensor,
     _Anomaly,
-    _clock_now,
     _is_weak,
     enable_grad,
     unbroadcast,
@@ -319,7 +318,7 @@ def _backprop_general(
     grads = _seed_grads(outputs, seeds)
     captured: dict[int, Any] = {}
     handed_out: set[int] = set()  # ids of the arrays given out as gradients so far
-    now = _clock_now()  # nothing changes in place during backward: read the clock once
+    now = _tensor_module._clock  # nothing changes in place during backward: read it once
     anomaly = _Anomaly.enabled
     for node in reversed(order):
         g = grads.pop(id(node), None)

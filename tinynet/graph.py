@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from tinynet import tensor as _tensor_module
 from tinynet._io import atomic_write_bytes, atomic_write_text
 from tinynet.autograd import (
     _anomaly_backward,
@@ -49,7 +50,7 @@ from tinynet.autograd import (
     _topological_order,
 )
 from tinynet.backend import to_numpy
-from tinynet.tensor import _FREED, Function, Tensor, _Anomaly, _clock_now, unbroadcast
+from tinynet.tensor import _FREED, Function, Tensor, _Anomaly, unbroadcast
 
 __all__ = ["draw_graph", "GraphDrawing", "trace_backward", "BackwardTrace", "TraceStep"]
 
@@ -672,8 +673,7 @@ def trace_backward(
     seed = _initial_seed(output, grad, "trace_backward", False)
     order = _topological_order([output])
     grads: dict[int, Any] = {id(output): seed}
-    handed_out: set[int] = set()
-    now = _clock_now()
+    now = _tensor_module._clock
     steps: list[TraceStep] = []
     for node in reversed(order):
         g = grads.pop(id(node), None)
@@ -681,11 +681,9 @@ def trace_backward(
             continue
         ctx = node._ctx
         stored = ctx is None or node._retain
-        if stored:  # as backward(): every .grad an array of its own
-            own = g.copy() if (id(g) in handed_out or g.base is not None) else g
-            handed_out.add(id(own))
+        if stored:  # as backward(): the array itself (Tensor.grad copies it when read)
             previous = node._grad_array()
-            node._grad = own if previous is None else previous + own
+            node._grad = g if previous is None else previous + g
         sends: list[TraceSend] = []
         if ctx is not None:
             if ctx._tick != now:

@@ -158,11 +158,6 @@ class _Anomaly:
 _clock = 0
 
 
-def _clock_now() -> int:
-    """The current tick of the in-place clock (read once per backward)."""
-    return _clock
-
-
 # --------------------------------------------------------------------------- Function
 class _FreedGraph:
     """Placed in ``Tensor._ctx`` once backward has freed that part of the graph."""
