@@ -196,9 +196,7 @@ class Optimizer:
         """
         wd = group["weight_decay"]
         for p in group["params"]:
-            g = p._grad  # the array the engine stored, or a Tensor once .grad was read
-            if type(g) is Tensor:
-                g = g.data
+            g = p._grad_array()
             if g is not None:
                 yield p, (g if wd == 0 else g + wd * p.data)
 
